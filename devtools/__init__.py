@@ -1,0 +1,1 @@
+"""Developer tools for tap-callrail (not installed with the tap): local PostgreSQL, quickstart."""
