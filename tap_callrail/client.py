@@ -1,0 +1,466 @@
+"""The one base stream: every CallRail rule lives here once.
+
+URL and auth header, offset pagination, `fields=` from the catalog, date windows with
+lookback and the retention floor, per-company request series, error wording, and the
+deletes-only-after-a-complete-read rule for full-table streams.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+from singer_sdk import RESTStream
+from singer_sdk.authenticators import APIKeyAuthenticator
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.pagination import PageNumberPaginator
+
+from tap_callrail.errors import CallRailAuthError, CallRailNotFoundError, CallRailRequestError
+from tap_callrail.normalize import RecordNormalizer
+from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
+from tap_callrail.timeutil import (
+    UTC,
+    parse_setting_datetime,
+    parse_timestamp,
+    request_minute,
+    retention_floor,
+)
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+    from tap_callrail.scope import Scope
+
+DEFAULT_API_URL = "https://api.callrail.com/v3"
+PAGE_SIZE = 250  # CallRail's maximum for list endpoints (callrail-api.md §2.1)
+# Dates are sent in UTC, so the window bounds mean the same instants whatever the key
+# owner's time zone is (callrail-api.md §2.5).
+REQUEST_TIME_ZONE = "Etc/UTC"
+MAX_RESTARTS = 3
+
+
+class ForbiddenError(Exception):
+    """HTTP 403: the plan or the key's user lacks this feature for this account/company."""
+
+
+class CallRailPaginator(PageNumberPaginator):
+    """Page numbers, stopping on `total_pages` without asking for the empty page past it.
+
+    When a response carries no `total_pages` (some endpoints omit it or report 0,
+    callrail-api.md §2.1), a short page ends the series instead.
+    """
+
+    def __init__(self, start_value: int = 1) -> None:
+        super().__init__(start_value)
+        self._body: dict = {}
+
+    def observe(self, body: dict, item_count: int) -> None:
+        """Remember the parsed page, so the body is parsed once per request."""
+        self._body = body
+        self._item_count = item_count
+
+    def has_more(self, response: requests.Response) -> bool:
+        total_pages = self._body.get("total_pages")
+        if isinstance(total_pages, int) and total_pages > 0:
+            page = self._body.get("page") or self.current_value
+            return int(page) < total_pages
+        return self._item_count >= PAGE_SIZE
+
+
+class Series:
+    """One paginated request series within a partition (e.g. one company's integrations)."""
+
+    def __init__(self, label: str, params: dict[str, Any] | None = None) -> None:
+        self.label = label
+        self.params = params or {}
+
+
+class CallRailStream(RESTStream[int]):
+    """Base stream for CallRail API v3 list endpoints under `/a/{account_id}/`."""
+
+    #: JSON key that holds the page's items (e.g. `calls`, `conversations`).
+    item_key: ClassVar[str]
+    primary_keys: ClassVar[tuple[str, ...]] = ("id",)
+    #: The endpoint takes `company_id`; with `company_ids` set it is read per company.
+    company_filter: ClassVar[bool] = False
+    #: The endpoint requires `company_id`: read once per company of the account.
+    per_company: ClassVar[bool] = False
+    #: The endpoint takes start_date/end_date/time_zone.
+    date_filtered: ClassVar[bool] = False
+    #: `sort` parameter sent with `order=asc` (the replication key of sorted streams).
+    sort_key: ClassVar[str | None] = None
+    #: Property values replaced by `***` (secrets CallRail returns in data).
+    masked_properties: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("schema", SCHEMAS[self.name])
+        super().__init__(*args, **kwargs)
+        self._normalize = RecordNormalizer(self.schema)
+        self._request_label = self.name
+        self.read_complete = True
+
+    # -- wiring -----------------------------------------------------------------
+
+    @property
+    def scope(self) -> Scope:
+        return self._tap.scope  # type: ignore[attr-defined,no-any-return]
+
+    @property
+    def url_base(self) -> str:
+        return str(self.config.get("api_url") or DEFAULT_API_URL).rstrip("/")
+
+    @property
+    def authenticator(self) -> APIKeyAuthenticator:
+        return APIKeyAuthenticator(
+            key="Authorization",
+            value=f'Token token="{self.config["api_key"]}"',
+            location="header",
+        )
+
+    @property
+    def user_agent(self) -> str:
+        return str(self.config.get("user_agent") or "tap-callrail")
+
+    @property
+    def is_sorted(self) -> bool:
+        # Sorted ascending on the replication key, so state advances during the run and
+        # a killed backfill resumes near where it stopped. Sort checks stay off because
+        # each delta run starts `lookback_window_days` before the bookmark on purpose.
+        return self.sort_key is not None
+
+    @property
+    def check_sorted(self) -> bool:
+        return False
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK would emit ACTIVATE_VERSION when a stream *starts*, so a run failing
+        # midway would mark every row not yet re-read as deleted. `sync` emits it at the
+        # end instead, and only after a complete read.
+        return False
+
+    def get_new_paginator(self) -> CallRailPaginator:
+        return CallRailPaginator(start_value=1)
+
+    @property
+    def partitions(self) -> list[dict] | None:
+        return self.scope.partitions_for(self)
+
+    # -- requests ---------------------------------------------------------------
+
+    def selected_optional_fields(self) -> list[str]:
+        """Optional fields to request: exactly those selected in the catalog."""
+        return sorted(
+            name
+            for name in OPTIONAL_FIELDS.get(self.name, ())
+            if self.mask.get(("properties", name), True)
+        )
+
+    def request_series(self, context: Context) -> list[Series]:
+        """The request series that together make up one partition."""
+        account_id = context["account_id"]
+        if "company_id" in context:
+            return [
+                Series(f"company {context['company_id']}", {"company_id": context["company_id"]})
+            ]
+        if self.per_company:
+            return [
+                Series(f"company {company_id}", {"company_id": company_id})
+                for company_id in self.scope.companies(account_id)
+            ]
+        restricted = self.scope.company_filter(account_id)
+        if self.company_filter and restricted is not None:
+            return [Series(f"company {c}", {"company_id": c}) for c in restricted]
+        return [Series("all companies")]
+
+    def base_params(self, context: Context, series: Series) -> dict[str, Any]:
+        params: dict[str, Any] = {"per_page": PAGE_SIZE}
+        fields = self.selected_optional_fields()
+        if fields:
+            params["fields"] = ",".join(fields)
+        if self.sort_key:
+            params["sort"] = self.sort_key
+            params["order"] = "asc"
+        if self.date_filtered:
+            start, end = self.date_window(context)
+            params["start_date"] = request_minute(start)
+            params["end_date"] = request_minute(end)
+            params["time_zone"] = REQUEST_TIME_ZONE
+        params.update(series.params)
+        return params
+
+    def request_url(self, context: Context | None) -> str:
+        return self.get_url(context)
+
+    def send(self, url: str, params: dict[str, Any], context: Context | None) -> dict:
+        """GET one page (with retries and the rate budget) and return its parsed body."""
+        prepared = self.build_prepared_request(
+            method="GET", url=url, params=params, headers=self.http_headers
+        )
+        response = self.request_decorator(self._request)(prepared, context)
+        return response.json()  # type: ignore[no-any-return]
+
+    def pages(
+        self,
+        url: str,
+        params: dict[str, Any],
+        context: Context | None,
+        item_key: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page body of one paginated request series."""
+        item_key = item_key or self.item_key
+        paginator = self.get_new_paginator()
+        with self.get_http_request_counter() as counter:
+            counter.with_context(context)
+            while not paginator.finished:
+                body = self.send(url, {**params, "page": paginator.current_value}, context)
+                counter.increment()
+                yield body
+                items = body.get(item_key) if isinstance(body, dict) else None
+                paginator.observe(body, len(items or []))
+                paginator.advance(None)  # type: ignore[arg-type]
+
+    def fetch_object(self, path: str, *, label: str) -> dict[str, Any]:
+        """GET a single object outside the stream's own series (account resolution)."""
+        self._request_label = label
+        return self.send(self.url_base + path, {}, None)
+
+    def fetch_pages(self, path: str, item_key: str, *, label: str) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint outside the stream's own series."""
+        self._request_label = label
+        for body in self.pages(self.url_base + path, {"per_page": PAGE_SIZE}, None, item_key):
+            yield from body.get(item_key) or []
+
+    def validate_response(self, response: requests.Response) -> None:
+        status = response.status_code
+        where = f"{self._request_label} ({response.request.path_url.split('?')[0] if response.request else self.path})"
+        if status == 401:
+            raise CallRailAuthError(
+                f"CallRail rejected the API key (HTTP 401) while reading {where}. "
+                "Check the api_key setting (TAP_CALLRAIL_API_KEY): it must be an active "
+                "CallRail API v3 key of a user who can see these accounts."
+            )
+        if status == 403:
+            raise ForbiddenError(callrail_message(response))
+        if status == 429 or status >= 500:
+            raise RetriableAPIError(
+                f"HTTP {status} from CallRail for {where}: {callrail_message(response)}", response
+            )
+        if status == 404:
+            raise CallRailNotFoundError(
+                f"CallRail has no such resource for {where} (HTTP 404): {callrail_message(response)}"
+            )
+        if status >= 400:
+            raise CallRailRequestError(
+                f"CallRail refused the request for {where} (HTTP {status}): "
+                f"{callrail_message(response)}"
+            )
+        try:
+            response.json()
+        except ValueError as exc:
+            # A 200 with a cut or garbled body is a transport fault: ask again.
+            raise RetriableAPIError(
+                f"CallRail sent an unreadable (non-JSON) body for {where}", response
+            ) from exc
+
+    # -- date window -------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.now(tz=UTC)
+
+    def date_window(self, context: Context | None) -> tuple[datetime, datetime]:
+        """The [start, end] instants this partition reads.
+
+        Start is the later of `start_date` and (bookmark - `lookback_window_days`),
+        never before CallRail's retention floor; end is `end_date` or now.
+        """
+        now = self.now()
+        floor = retention_floor(now)
+        configured = self.config.get("start_date")
+        start = parse_setting_datetime(configured) if configured else floor
+        bookmark = self.bookmark(context)
+        if bookmark is not None:
+            lookback = timedelta(days=int(self.config.get("lookback_window_days", 7)))
+            start = max(start, bookmark - lookback)
+        start = max(start, floor)
+        end_setting = self.config.get("end_date")
+        end = parse_setting_datetime(end_setting) if end_setting else now
+        return start, max(end, start)
+
+    def bookmark(self, context: Context | None) -> datetime | None:
+        """This partition's bookmark as it stood when the run started, if any."""
+        if not self.replication_key:
+            return None
+        state = self.get_context_state(context)
+        value = state.get("starting_replication_value") or state.get("replication_key_value")
+        if not value or value == self.config.get("start_date"):
+            return None
+        return parse_timestamp(str(value))
+
+    # -- reading ----------------------------------------------------------------
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        if context is None:  # no partition: nothing CallRail can be asked for
+            return
+        emitted: set[Any] = set()
+        for series in self.request_series(context):
+            label = f"{self.name} {context['account_id']} {series.label}"
+            try:
+                yield from self.read_series(context, series, emitted)
+            except ForbiddenError as exc:
+                self.read_complete = False
+                self.logger.warning(
+                    "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
+                    "lacks this feature here; the rest of the sync goes on.",
+                    label,
+                    exc,
+                )
+
+    def read_series(
+        self, context: Context, series: Series, emitted: set[Any]
+    ) -> Iterator[dict[str, Any]]:
+        """Read every page of one series, surviving records deleted while paging.
+
+        Offset pages shift when CallRail deletes a record mid-read (a call marked spam, a
+        tag removed), which would silently skip one record. A drop in `total_records`
+        restarts the series; records already emitted are not emitted twice.
+        """
+        url = self.request_url(context)
+        params = self.base_params(context, series)
+        self._request_label = self.name
+        if context.get("account_id"):
+            self._request_label += f" for account {context['account_id']}"
+        if series.params.get("company_id"):
+            self._request_label += f", company {series.params['company_id']}"
+        for _attempt in range(MAX_RESTARTS + 1):
+            restart = False
+            first_total: int | None = None
+            for body in self.pages(url, params, context):
+                items = body.get(self.item_key) or []
+                total = body.get("total_records")
+                if first_total is None:
+                    first_total = total
+                elif (
+                    isinstance(total, int) and isinstance(first_total, int) and total < first_total
+                ):
+                    restart = True
+                    break
+                company_id = series.params.get("company_id")
+                for item in items:
+                    if company_id and item.get("company_id") is None and self.per_company:
+                        item["company_id"] = company_id
+                    self._normalize(item)
+                    key = self.record_key(item, context)
+                    if key in emitted:
+                        continue
+                    self.remember(emitted, key, item)
+                    yield item
+            if not restart:
+                return
+            self.logger.info(
+                "%s: CallRail deleted records while they were being read; reading again.",
+                self._request_label,
+            )
+            params = self.restart_params(params)
+        self.read_complete = False
+        self.logger.warning(
+            "%s: records kept changing while read %d times; this read counts as incomplete.",
+            self._request_label,
+            MAX_RESTARTS + 1,
+        )
+
+    def record_key(self, record: dict, context: Context) -> Any:
+        return record.get("id")
+
+    def remember(self, emitted: set[Any], key: Any, record: dict) -> None:
+        emitted.add(key)
+
+    def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return params
+
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context:
+            row["account_id"] = context["account_id"]
+        for name in self.masked_properties:
+            if row.get(name) not in (None, ""):
+                row[name] = "***"
+        return row
+
+    # -- deletes -------------------------------------------------------------------
+
+    def sync(self, context: Context | None = None) -> None:
+        """Sync, then let the target mark missing rows deleted, if that is safe.
+
+        Only full-table streams, only when `emit_activate_version_messages` is on, only
+        after every partition was read completely, and never in a run narrowed by
+        `account_ids` or `company_ids` (the table also holds rows this run did not read).
+        """
+        self.read_complete = True
+        version = None
+        if self.replication_key is None and self.config.get("emit_activate_version_messages"):
+            version = int(time.time() * 1000)
+            # Records carry this version; ACTIVATE_VERSION follows only after the read.
+            self._stream_version = version
+        super().sync(context)
+        if version is not None and self.selected and self.read_complete:
+            if self.scope.narrowed:
+                self.logger.info(
+                    "%s: deletes not applied because account_ids/company_ids narrow this run.",
+                    self.name,
+                )
+                return
+            self._write_activate_version_message(version)
+
+
+def callrail_message(response: requests.Response) -> str:
+    """CallRail's own error text: the JSON `error` value, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return (response.text or response.reason or "").strip()[:200]
+    if isinstance(body, dict):
+        for key in ("error", "errors", "message"):
+            if body.get(key):
+                value = body[key]
+                return value if isinstance(value, str) else json.dumps(value)
+    return json.dumps(body)[:200]
+
+
+class SortedCallRailStream(CallRailStream):
+    """An incremental stream sorted ascending on its replication key.
+
+    Only ids at the latest replication value are remembered, so memory stays flat on a
+    million-call backfill; a restart after a mid-read delete resumes from that value.
+    """
+
+    date_filtered = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._latest_value: str | None = None
+
+    def remember(self, emitted: set[Any], key: Any, record: dict) -> None:
+        # Records are already normalised: the canonical UTC string's first 16
+        # characters are its minute, the resolution of CallRail's date filter.
+        value = record.get(self.replication_key or "")
+        minute = str(value)[:16] if value else None
+        if minute != self._latest_value:
+            emitted.clear()
+            self._latest_value = minute
+        emitted.add(key)
+
+    def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not self._latest_value:
+            return params
+        return {**params, "start_date": self._latest_value}
+
+    def read_series(
+        self, context: Context, series: Series, emitted: set[Any]
+    ) -> Iterator[dict[str, Any]]:
+        self._latest_value = None
+        emitted.clear()
+        yield from super().read_series(context, series, emitted)

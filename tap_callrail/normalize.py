@@ -1,0 +1,180 @@
+"""Schema-driven type normalisation: every emitted record validates against its schema.
+
+CallRail's types drift (callrail-api.md §7.9): `recording_duration` is documented as a
+string and seen as an integer, legacy ids arrive as numbers, `value` may be a currency
+string, `speaker_percent` an object or an array, call tags plain names or `{id, name}`
+objects. Each property gets one converter, chosen once per stream from its schema.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tap_callrail.timeutil import canonical_timestamp
+
+Converter = Callable[[Any], Any]
+logger = logging.getLogger(__name__)
+
+
+def _as_string(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return "\n".join(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return str(int(value))
+    return str(value)
+
+
+def _as_integer(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (float, Decimal)):
+        return int(value) if value == int(value) else None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return None
+        return int(number) if number == number.to_integral_value() else None
+    return None
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    if isinstance(value, str):
+        # The write side of `value` takes "$1.00" / "1.00" (callrail-api.md §5.2).
+        text = value.strip().replace("$", "").replace(",", "")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            return None
+    return None
+
+
+def _as_boolean(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if isinstance(value, int):
+        return bool(value)
+    return None
+
+
+def _as_object(value: Any) -> Any:
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list):
+        if value and all(
+            isinstance(item, dict) and set(item) == {"name", "value"} for item in value
+        ):
+            # keypad entries as [{name, value}] pairs
+            return {str(item["name"]): item["value"] for item in value}
+        if all(isinstance(item, dict) for item in value):
+            merged: dict[str, Any] = {}
+            for item in value:
+                merged.update(item)
+            return merged
+        return {"values": value}
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return {"value": value}
+        return parsed if isinstance(parsed, dict) else {"value": parsed}
+    return {"value": value}
+
+
+def _as_timestamp(value: Any) -> Any:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return canonical_timestamp(value)
+    except ValueError:
+        logger.warning("Unparseable timestamp %r replaced by null", value)
+        return None
+
+
+def _array_of(item: Converter | None) -> Converter:
+    def convert(value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if item is None:
+            return values
+        return [item(element) for element in values]
+
+    return convert
+
+
+def _tag_name(value: Any) -> Any:
+    # Call and form tags arrive as names or as {id, name} objects (callrail-api.md §5.2).
+    if isinstance(value, dict):
+        return _as_string(value.get("name", value))
+    return _as_string(value)
+
+
+def _types(schema: dict) -> set[str]:
+    declared = schema.get("type", [])
+    types = {declared} if isinstance(declared, str) else set(declared)
+    if not types and "anyOf" in schema:
+        for option in schema["anyOf"]:
+            types |= _types(option)
+    return types - {"null"}
+
+
+def converter_for(schema: dict) -> Converter | None:
+    """Choose the converter that makes a value conform to a property's schema."""
+    types = _types(schema)
+    if "string" in types and schema.get("format") == "date-time":
+        return _as_timestamp
+    if "string" in types:
+        return _as_string
+    if "integer" in types:
+        return _as_integer
+    if "number" in types:
+        return _as_number
+    if "boolean" in types:
+        return _as_boolean
+    if "object" in types:
+        if schema.get("properties"):
+            nested = RecordNormalizer(schema)
+            return lambda value: nested(_as_object(value))
+        return _as_object
+    if "array" in types:
+        items = schema.get("items") or {}
+        if _types(items) == {"string"} and items.get("format") != "date-time":
+            return _array_of(_tag_name)
+        return _array_of(converter_for(items) if items else None)
+    return None
+
+
+class RecordNormalizer:
+    """Converts every property of a record to its schema type, in place."""
+
+    def __init__(self, schema: dict) -> None:
+        self._converters: list[tuple[str, Converter]] = []
+        for name, prop in schema.get("properties", {}).items():
+            converter = converter_for(prop)
+            if converter is not None:
+                self._converters.append((name, converter))
+
+    def __call__(self, record: dict) -> dict:
+        for name, convert in self._converters:
+            value = record.get(name)
+            if value is not None:
+                record[name] = convert(value)
+        return record

@@ -1,0 +1,108 @@
+"""Which accounts and companies a run reads, resolved once per run.
+
+`account_ids` may name masked (`ACC…`) or numeric ids; both are normalised to the
+masked form so records and state partitions always use one (callrail-api.md §1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tap_callrail.errors import CallRailConfigError, CallRailNotFoundError
+
+if TYPE_CHECKING:
+    from tap_callrail.client import CallRailStream
+
+
+class Scope:
+    """Accounts, companies and partitions of one run; each list is requested once."""
+
+    def __init__(self, config: dict[str, Any], transport: CallRailStream) -> None:
+        self._config = config
+        self._transport = transport
+        self._accounts: list[dict[str, Any]] | None = None
+        self._companies: dict[str, list[str]] = {}
+        self._configured_companies: list[str] | None = None
+        self._company_filters: dict[str, list[str]] | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        """True when the run reads only part of what the API key can see."""
+        return bool(self._config.get("account_ids") or self._config.get("company_ids"))
+
+    def account_records(self) -> list[dict[str, Any]]:
+        """The accounts this run reads, as CallRail renders them (default fields)."""
+        if self._accounts is None:
+            configured = self._config.get("account_ids") or []
+            if configured:
+                self._accounts = self._fetch_configured_accounts(configured)
+            else:
+                self._accounts = list(
+                    self._transport.fetch_pages("/a.json", "accounts", label="accounts")
+                )
+        return self._accounts
+
+    def accounts(self) -> list[str]:
+        return [str(account["id"]) for account in self.account_records()]
+
+    def _fetch_configured_accounts(self, configured: list[str]) -> list[dict[str, Any]]:
+        accounts: dict[str, dict[str, Any]] = {}
+        for account_id in configured:
+            try:
+                account = self._transport.fetch_object(f"/a/{account_id}.json", label="accounts")
+            except CallRailNotFoundError:
+                raise CallRailConfigError(
+                    f"account_ids: CallRail does not know account '{account_id}' for this API "
+                    "key (HTTP 404). Use the ACC… id or the numeric id from the CallRail URL "
+                    "of an account the key's user can see, or leave account_ids empty."
+                ) from None
+            accounts.setdefault(str(account["id"]), account)
+        return list(accounts.values())
+
+    def companies(self, account_id: str) -> list[str]:
+        """Every company id of an account (all statuses)."""
+        if account_id not in self._companies:
+            self._companies[account_id] = [
+                str(company["id"])
+                for company in self._transport.fetch_pages(
+                    f"/a/{account_id}/companies.json",
+                    "companies",
+                    label=f"companies of {account_id}",
+                )
+            ]
+        return self._companies[account_id]
+
+    def company_filter(self, account_id: str) -> list[str] | None:
+        """The configured companies within this account, or None when not restricted."""
+        configured = self._config.get("company_ids") or []
+        if not configured:
+            return None
+        if self._company_filters is None:
+            filters = {
+                account: [c for c in configured if c in set(self.companies(account))]
+                for account in self.accounts()
+            }
+            found = {c for companies in filters.values() for c in companies}
+            missing = [c for c in configured if c not in found]
+            if missing:
+                raise CallRailConfigError(
+                    f"company_ids: company {', '.join(repr(c) for c in missing)} not found in "
+                    f"account(s) {', '.join(self.accounts())}. Check company_ids "
+                    "(TAP_CALLRAIL_COMPANY_IDS) and account_ids."
+                )
+            self._company_filters = filters
+        return self._company_filters.get(account_id, [])
+
+    def partitions_for(self, stream: CallRailStream) -> list[dict[str, Any]] | None:
+        """One partition per account, or per (account, company) for incremental streams
+        when `company_ids` is set, so each company keeps its own bookmark."""
+        if stream.name == "accounts":
+            return None
+        partitions: list[dict[str, Any]] = []
+        for account_id in self.accounts():
+            companies = self.company_filter(account_id)
+            if stream.replication_key and stream.company_filter and companies is not None:
+                partitions += [{"account_id": account_id, "company_id": c} for c in companies]
+            else:
+                partitions.append({"account_id": account_id})
+        return partitions

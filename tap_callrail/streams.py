@@ -1,0 +1,178 @@
+"""One class per CallRail entity; each reads like a row of the endpoint table.
+
+Paths, item keys and filters: callrail-api.md §4. Schemas: tap_callrail/schemas.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from tap_callrail.client import CallRailStream, Series, SortedCallRailStream
+from tap_callrail.masking import mask_secrets
+
+
+class AccountsStream(CallRailStream):
+    """Accounts the API key can see (`/a.json`), or the configured `account_ids`."""
+
+    name = "accounts"
+    path = "/a.json"
+    item_key = "accounts"
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        if not self.config.get("account_ids"):
+            yield from self.read_series({}, Series("all accounts"), set())
+            return
+        fields = self.selected_optional_fields()
+        params = {"fields": ",".join(fields)} if fields else {}
+        for account_id in self.scope.accounts():
+            self._request_label = f"accounts ({account_id})"
+            yield self._normalize(self.send(f"{self.url_base}/a/{account_id}.json", params, None))
+
+
+class CompaniesStream(CallRailStream):
+    """Companies of every status (`disabled` ones stay listed with `disabled_at`)."""
+
+    name = "companies"
+    path = "/a/{account_id}/companies.json"
+    item_key = "companies"
+
+    def request_series(self, context: dict) -> list[Series]:
+        # companies.json takes no company_id filter: read all, keep the configured ones.
+        return [Series("all companies")]
+
+    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+        restricted = self.scope.company_filter(context["account_id"]) if context else None
+        for record in super().get_records(context):
+            if restricted is None or record.get("id") in restricted:
+                yield record
+
+
+class UsersStream(CallRailStream):
+    """Users; one user can belong to several accounts, hence the compound key."""
+
+    name = "users"
+    path = "/a/{account_id}/users.json"
+    item_key = "users"
+    primary_keys: ClassVar[tuple[str, ...]] = ("account_id", "id")
+    company_filter = True
+
+
+class TagsStream(CallRailStream):
+    """Tags of every status, account-level and company-level."""
+
+    name = "tags"
+    path = "/a/{account_id}/tags.json"
+    item_key = "tags"
+    company_filter = True
+
+    def request_series(self, context: dict) -> list[Series]:
+        series = super().request_series(context)
+        if self.scope.company_filter(context["account_id"]) is not None:
+            # Restricted to companies: their tags plus the account-level ones.
+            series.append(Series("account-level tags", {"tag_level": "account"}))
+        return series
+
+
+class TrackersStream(CallRailStream):
+    """Trackers of every status (source and session)."""
+
+    name = "trackers"
+    path = "/a/{account_id}/trackers.json"
+    item_key = "trackers"
+    company_filter = True
+
+
+class CallsStream(SortedCallRailStream):
+    """Calls, incremental on start_time with a lookback for later edits."""
+
+    name = "calls"
+    path = "/a/{account_id}/calls.json"
+    item_key = "calls"
+    replication_key = "start_time"
+    sort_key = "start_time"
+    company_filter = True
+
+
+class FormSubmissionsStream(SortedCallRailStream):
+    """Form submissions, incremental on submitted_at with a lookback for later edits."""
+
+    name = "form_submissions"
+    path = "/a/{account_id}/form_submissions.json"
+    item_key = "form_submissions"
+    replication_key = "submitted_at"
+    sort_key = "submitted_at"
+    company_filter = True
+
+
+class TextMessagesStream(CallRailStream):
+    """Text conversations, read in full over the whole window from start_date.
+
+    CallRail does not document which timestamp its date filter applies to for
+    conversations, so a bookmark could skip one that gets a new message.
+    """
+
+    name = "text_messages"
+    path = "/a/{account_id}/text-messages.json"
+    item_key = "conversations"
+    company_filter = True
+    date_filtered = True
+
+
+class LeadsStream(CallRailStream):
+    """Leads (people); no date filter exists, so read in full."""
+
+    name = "leads"
+    path = "/a/{account_id}/leads.json"
+    item_key = "leads"
+    company_filter = True
+
+
+class IntegrationsStream(CallRailStream):
+    """Integrations, one request series per company; secrets in config are masked."""
+
+    name = "integrations"
+    path = "/a/{account_id}/integrations.json"
+    item_key = "integrations"
+    per_company = True
+    masked_properties = ("signing_key",)
+
+    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+        row = super().post_process(row, context) or row
+        if row.get("config") is not None:
+            row["config"] = mask_secrets(row["config"])
+        return row
+
+
+class NotificationsStream(CallRailStream):
+    """Notification settings; account-wide (CallRail ignores company_id here)."""
+
+    name = "notifications"
+    path = "/a/{account_id}/notifications.json"
+    item_key = "notifications"
+
+
+class OutboundCallerIdsStream(CallRailStream):
+    """Outbound caller ids, one request series per company; validation codes masked."""
+
+    name = "outbound_caller_ids"
+    path = "/a/{account_id}/caller_ids.json"
+    item_key = "caller_ids"
+    per_company = True
+    masked_properties = ("validation_code",)
+
+
+STREAM_TYPES: tuple[type[CallRailStream], ...] = (
+    AccountsStream,
+    CompaniesStream,
+    UsersStream,
+    TagsStream,
+    TrackersStream,
+    CallsStream,
+    FormSubmissionsStream,
+    TextMessagesStream,
+    LeadsStream,
+    IntegrationsStream,
+    NotificationsStream,
+    OutboundCallerIdsStream,
+)

@@ -1,0 +1,172 @@
+"""tap-callrail: settings and the list of streams."""
+
+from __future__ import annotations
+
+import io
+import sys
+from functools import cached_property
+from typing import Any
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_callrail.client import DEFAULT_API_URL, CallRailStream
+from tap_callrail.errors import CallRailError
+from tap_callrail.scope import Scope
+from tap_callrail.settings import config_problems, state_problems
+from tap_callrail.streams import STREAM_TYPES
+
+
+class TapCallRail(Tap):
+    """Singer tap for CallRail API v3."""
+
+    name = "tap-callrail"
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "api_key",
+            th.StringType,
+            required=True,
+            secret=True,
+            title="API key",
+            description="CallRail API v3 key (Settings → API Keys). It sees exactly what its user sees.",
+        ),
+        th.Property(
+            "account_ids",
+            th.ArrayType(th.StringType),
+            title="Account ids",
+            description="Accounts to sync, as ACC… or numeric ids. Default: every account the key can see.",
+        ),
+        th.Property(
+            "company_ids",
+            th.ArrayType(th.StringType),
+            title="Company ids",
+            description="Restrict company-scoped streams to these companies (COM… ids). Default: all.",
+        ),
+        th.Property(
+            "start_date",
+            th.StringType,
+            title="Start date",
+            description="Earliest data for calls, form submissions and texts (ISO 8601 date or "
+            "date-time). Default and floor: CallRail's 25-month retention plus one day.",
+        ),
+        th.Property(
+            "end_date",
+            th.StringType,
+            title="End date",
+            description="Latest data for the dated streams (ISO 8601). Default: now.",
+        ),
+        th.Property(
+            "lookback_window_days",
+            th.IntegerType,
+            default=7,
+            title="Lookback window (days)",
+            description="How far before the bookmark each delta run re-reads calls and form "
+            "submissions, to pick up later edits (tags, notes, lead status, recordings).",
+        ),
+        th.Property(
+            "api_url",
+            th.StringType,
+            default=DEFAULT_API_URL,
+            title="API URL",
+            description="Base URL of the CallRail API v3 (for proxies, the emulator and tests).",
+        ),
+        th.Property(
+            "user_agent",
+            th.StringType,
+            title="User agent",
+            description="User-Agent header sent to CallRail. Default: tap-callrail.",
+        ),
+        th.Property(
+            "requests_per_hour",
+            th.IntegerType,
+            default=1000,
+            title="Requests per hour",
+            description="Rate budget per account in any rolling hour (CallRail allows 1,000). 0 = unlimited.",
+        ),
+        th.Property(
+            "requests_per_day",
+            th.IntegerType,
+            default=10000,
+            title="Requests per day",
+            description="Rate budget per account in any rolling day (CallRail allows 10,000). 0 = unlimited.",
+        ),
+        th.Property(
+            "max_retries",
+            th.IntegerType,
+            default=5,
+            title="Max retries",
+            description="Retries after the first try for 429, 5xx, dropped connections, "
+            "timeouts and unreadable bodies.",
+        ),
+        th.Property(
+            "backoff_max_seconds",
+            th.NumberType,
+            default=60,
+            title="Backoff cap (seconds)",
+            description="Cap of the exponential wait between retries; a longer Retry-After is "
+            "waited in steps of this size.",
+        ),
+        th.Property(
+            "data_quality",
+            th.StringType,
+            default="warn",
+            allowed_values=["warn", "fail", "off"],
+            title="Data quality",
+            description="Data-quality checks: warn (report findings), fail (report, then exit "
+            "non-zero after all records and state are written) or off.",
+        ),
+    ).to_dict()
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if errors:
+            return errors
+        errors = config_problems(self.config)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        return errors
+
+    @cached_property
+    def scope(self) -> Scope:
+        """Accounts and companies of this run, resolved on first use."""
+        transport = self.streams["accounts"]
+        assert isinstance(transport, CallRailStream)
+        return Scope(dict(self.config), transport)
+
+    def discover_streams(self) -> list[CallRailStream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @classmethod
+    def invoke(cls, *, state: Any = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Run a sync; expected failures end as one line and exit code 1."""
+        if state is not None:
+            text = state.read()
+            problem = state_problems(text)
+            if problem:
+                cls.logger.error(problem)
+                sys.exit(1)
+            state = io.StringIO(text)
+        try:
+            super().invoke(state=state, **kwargs)
+        except ConfigValidationError as exc:
+            for error in exc.errors:
+                cls.logger.error(error)
+            sys.exit(1)
+        except CallRailError as exc:
+            cls.logger.error("%s", exc)
+            sys.exit(1)
+
+    @classmethod
+    def cb_test(cls, ctx: Any, param: Any, value: str) -> None:  # type: ignore[override]
+        """`--test`: read one record per stream, writing nothing to a target."""
+        try:
+            super().cb_test(ctx, param, value)
+        except CallRailError as exc:
+            cls.logger.error("%s", exc)
+            ctx.exit(1)
+
+
+if __name__ == "__main__":
+    TapCallRail.cli()

@@ -1,0 +1,86 @@
+"""Time handling: every timestamp leaves the tap as one canonical UTC string.
+
+CallRail renders some timestamps in the requesting user's time zone with an offset
+(call start_time, tag/user created_at), others in UTC with `Z`, and a few in a
+non-ISO form (`2026-02-10 03:43:50 -0500`) (callrail-api.md §2.5). Bookmarks are
+compared as strings by the SDK, so one fixed format is the only safe output.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+UTC = timezone.utc
+CANONICAL_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# CallRail accepts a date or a date with hours and minutes as start_date/end_date.
+REQUEST_FORMAT = "%Y-%m-%dT%H:%M"
+# Communication records are purged after 25 months; a request reaching further errors.
+RETENTION_MONTHS = 25
+RETENTION_MARGIN = timedelta(days=1)
+
+_SPACE_OFFSET = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) ?([+-]\d{2}:?\d{2}|Z|UTC)?$"
+)
+
+
+def parse_timestamp(value: str) -> datetime:
+    """Parse a CallRail timestamp (any of its renderings) into an aware datetime.
+
+    A value without an offset is taken as UTC, which is how CallRail documents the
+    fields that carry no offset.
+    """
+    text = value.strip()
+    match = _SPACE_OFFSET.match(text)
+    if match:
+        day, clock, offset = match.groups()
+        if offset in (None, "Z", "UTC"):
+            offset = "+00:00"
+        elif ":" not in offset:
+            offset = f"{offset[:3]}:{offset[3:]}"
+        text = f"{day}T{clock}{offset}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def to_canonical(value: datetime) -> str:
+    """Format an instant as the tap's canonical UTC string."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime(CANONICAL_FORMAT)
+
+
+def canonical_timestamp(value: str) -> str:
+    """Re-render a CallRail timestamp string in canonical UTC form."""
+    return to_canonical(parse_timestamp(value))
+
+
+def parse_setting_datetime(value: str | date | datetime) -> datetime:
+    """Parse a start_date/end_date setting: a date or an ISO 8601 date-time."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    text = value.strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return parse_timestamp(text)
+
+
+def retention_floor(now: datetime) -> datetime:
+    """The earliest instant CallRail still holds, plus a day of safety margin."""
+    month_index = now.year * 12 + (now.month - 1) - RETENTION_MONTHS
+    year, month = divmod(month_index, 12)
+    try:
+        floor = now.replace(year=year, month=month + 1)
+    except ValueError:  # e.g. the 31st in a 30-day month: round up, never down
+        year, month = divmod(month_index + 1, 12)
+        floor = now.replace(year=year, month=month + 1, day=1)
+    return floor + RETENTION_MARGIN
+
+
+def request_minute(value: datetime) -> str:
+    """Format an instant as CallRail's `YYYY-MM-DDTHH:MM` date filter, in UTC."""
+    return value.astimezone(UTC).strftime(REQUEST_FORMAT)
