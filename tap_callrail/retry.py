@@ -1,0 +1,425 @@
+"""What CallRail failures are retried, how long the tap waits, and how it gives up.
+
+This replaces the SDK's ``backoff`` decorator (sdk-notes.md §1.6): the SDK never reads
+Retry-After, adds random jitter and sleeps with ``time.sleep``, so its waits can be
+neither honoured exactly, explained in the log, nor tested without real time.
+The stream plugs ``RetryPolicy.decorate`` into ``RESTStream.request_decorator``.
+
+Retried: HTTP 429, 500, 502, 503 and 504, a 200 whose body is not JSON, and dropped,
+reset or timed-out connections. CallRail documents no Retry-After (callrail-api.md §3)
+but clients report one on 429; when any retried response carries it, it is honoured
+exactly, even beyond ``backoff_max_seconds`` (then in steps of at most that many
+seconds, each logged). Otherwise the wait is ``base * 2**(retry-1)`` capped at
+``backoff_max_seconds``. Waits are deterministic unless a ``jitter`` function is
+given: one tap paces one account, so there is no herd of clients to spread out, and
+exact waits make the log and the tests predictable.
+
+No message built here contains the API key, a query string or a full URL: requests
+are named by stream, account and path, and response bodies are scrubbed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from http import HTTPStatus
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+RETRIABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    RetriableAPIError,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+    ConnectionResetError,
+)
+
+_ERROR_TEXT_LIMIT = 200
+_ACCOUNT_IN_PATH = re.compile(r"/a/([^/]+?)(?:\.json)?(?:/|$)")
+_AUTH_TOKEN = re.compile(r"(Token\s+token=)\"?[^\"\s,;]*\"?", re.IGNORECASE)
+_QUERY_STRING = re.compile(r"\?[^\s'\")]*")
+_HTML_TAG = re.compile(r"<[^>]*>")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date).
+
+    A time in the past or a negative number gives 0; a missing or unreadable value
+    gives None, so the caller falls back to exponential backoff.
+    """
+    text = (value or "").strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        seconds = (_as_utc(when) - _as_utc(now)).total_seconds()
+    if not math.isfinite(seconds):
+        return None
+    return max(seconds, 0.0)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def backoff_seconds(
+    attempt: int,
+    *,
+    cap: float,
+    base: float = 1.0,
+    jitter: Callable[[float], float] | None = None,
+) -> float:
+    """Wait before retry number ``attempt`` (1-based): ``base * 2**(attempt-1)``, capped.
+
+    ``jitter`` (e.g. ``backoff.full_jitter``) may reshape the wait; the result is still
+    kept within [0, cap]. Without it the wait is deterministic.
+    """
+    if attempt < 1:
+        raise ValueError("attempt counts retries from 1")
+    wait = min(cap, base * 2.0 ** min(attempt - 1, 64))
+    if jitter is not None:
+        wait = min(cap, max(0.0, jitter(wait)))
+    return wait
+
+
+def callrail_error_text(
+    response: requests.Response,
+    *,
+    secrets: Iterable[str] = (),
+    limit: int = _ERROR_TEXT_LIMIT,
+) -> str:
+    """CallRail's own explanation of a response: the JSON ``error`` value, else the body.
+
+    One line, at most ``limit`` characters, with HTML tags, query strings and the API key
+    removed; the reason phrase (e.g. "Service Unavailable") when the body is empty.
+    """
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and body.get("error"):
+        error = body["error"]
+        text = error if isinstance(error, str) else json.dumps(error, separators=(",", ":"))
+    else:
+        text = _HTML_TAG.sub(" ", response.text or "")
+    text = _one_line(text, secrets)
+    if not text:
+        text = response.reason or _reason_phrase(response.status_code)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _reason_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "(empty body)"
+
+
+def _one_line(text: str, secrets: Iterable[str]) -> str:
+    text = _AUTH_TOKEN.sub(r"\1***", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return " ".join(_QUERY_STRING.sub("", text).split())
+
+
+def _has_json_body(response: requests.Response) -> bool:
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
+
+
+def is_retriable_response(response: requests.Response) -> bool:
+    """True for 429, 500, 502, 503, 504 and for a 200 whose body is not valid JSON."""
+    if response.status_code in RETRIABLE_STATUSES:
+        return True
+    return response.status_code == HTTPStatus.OK and not _has_json_body(response)
+
+
+class InvalidJSONBody(RetriableAPIError):
+    """A 200 response whose body is not JSON: a truncated or proxy-mangled page."""
+
+
+def check_json(response: requests.Response) -> None:
+    """Raise ``InvalidJSONBody`` (retriable) for a 200 whose body is not valid JSON."""
+    if response.status_code == HTTPStatus.OK and not _has_json_body(response):
+        raise InvalidJSONBody(
+            f"HTTP 200 with a body that is not JSON: {callrail_error_text(response)}", response
+        )
+
+
+@dataclass(frozen=True)
+class RequestTarget:
+    """The request being retried, named without its query string or credentials."""
+
+    stream: str
+    account_id: str | None
+    method: str
+    path: str
+
+    def __str__(self) -> str:
+        account = self.account_id or "(none)"
+        return f"stream '{self.stream}', account {account}, {self.method} {self.path}"
+
+
+def target_of_call(stream: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestTarget:
+    """Describe a call shaped like the SDK's ``_request(prepared_request, context)``.
+
+    The account comes from the context's ``account_id`` (the partition key of every
+    per-account stream), else from a ``/a/{account_id}`` path segment.
+    """
+    values = [*args, *kwargs.values()]
+    prepared = next((v for v in values if isinstance(v, requests.PreparedRequest)), None)
+    context = next((v for v in values if isinstance(v, Mapping)), None) or {}
+    path = urlsplit(prepared.url or "").path if prepared is not None else ""
+    account = context.get("account_id")
+    if account is None and (match := _ACCOUNT_IN_PATH.search(path)):
+        account = match.group(1)
+    method = (prepared.method or "GET") if prepared is not None else "GET"
+    return RequestTarget(stream, None if account is None else str(account), method, path or "?")
+
+
+@dataclass
+class RetryStats:
+    """What one stream's requests went through, for the sync report."""
+
+    retries: int = 0
+    rate_limited: int = 0
+    gave_up: int = 0
+    waited_seconds: float = 0.0
+    faults: Counter[str] = field(default_factory=Counter)
+
+
+class CallRailRequestFailed(FatalAPIError):
+    """A request still failed after ``max_retries`` retries; the message is one line."""
+
+    def __init__(
+        self,
+        target: RequestTarget,
+        *,
+        attempts: int,
+        max_retries: int,
+        status: int | None,
+        fault: str,
+        error_text: str,
+    ) -> None:
+        self.target = target
+        self.attempts = attempts
+        self.max_retries = max_retries
+        self.status = status
+        self.error_text = error_text
+        message = (
+            f"CallRail request failed after {attempts} attempts (max_retries={max_retries}): "
+            f"{target}: {fault}: {error_text}"
+        )
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            message += (
+                " (rate limited: lower requests_per_hour/requests_per_day, "
+                "or raise max_retries/backoff_max_seconds)"
+            )
+        super().__init__(message)
+
+
+class RetryPolicy:
+    """Retry CallRail requests per the rules in this module's docstring.
+
+    ``max_retries`` and ``backoff_max_seconds`` are the tap settings of the same names.
+    ``sleep`` and ``now`` are injectable so waits can be checked without real time;
+    ``secrets`` (the API key) are scrubbed from every message as a last line of defence.
+    """
+
+    def __init__(
+        self,
+        max_retries: int = 5,
+        backoff_max_seconds: float = 60.0,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = _utc_now,
+        logger: logging.Logger | None = None,
+        jitter: Callable[[float], float] | None = None,
+        backoff_base: float = 1.0,
+        secrets: Iterable[str] = (),
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        if backoff_max_seconds <= 0:
+            raise ValueError("backoff_max_seconds must be more than 0")
+        self.max_retries = max_retries
+        self.backoff_max_seconds = float(backoff_max_seconds)
+        self._sleep = sleep
+        self._now = now
+        self._log = logger or logging.getLogger(__name__)
+        self._jitter = jitter
+        self._backoff_base = backoff_base
+        self._secrets = tuple(s for s in secrets if s)
+        self._lock = threading.Lock()
+        self._stats: dict[str, RetryStats] = {}
+
+    @property
+    def stats(self) -> dict[str, RetryStats]:
+        """A snapshot of retry counters, keyed by stream name."""
+        with self._lock:
+            return {
+                stream: replace(stats, faults=Counter(stats.faults))
+                for stream, stats in self._stats.items()
+            }
+
+    def wait_for(self, exc: BaseException, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (1-based) after ``exc``."""
+        return self._plan(exc, attempt)[0]
+
+    def decorate(
+        self,
+        func: Callable[P, R],
+        *,
+        stream: str,
+        before_attempt: Callable[[RequestTarget], object] | None = None,
+    ) -> Callable[P, R]:
+        """Wrap the SDK's ``_request(prepared_request, context)`` with this policy.
+
+        ``before_attempt`` runs before every attempt, retries included (each one is a
+        request CallRail counts), e.g. ``lambda t: budget.acquire(t.account_id)``.
+        Non-retriable errors (such as ``FatalAPIError`` for a 4xx) pass straight through;
+        after ``max_retries`` retries ``CallRailRequestFailed`` is raised.
+        """
+
+        @functools.wraps(func)
+        def call_with_retries(*args: P.args, **kwargs: P.kwargs) -> R:
+            target = target_of_call(stream, args, kwargs)
+            attempt = 1
+            while True:
+                if before_attempt is not None:
+                    before_attempt(target)
+                try:
+                    return func(*args, **kwargs)
+                except RETRIABLE_EXCEPTIONS as exc:
+                    self._count_fault(stream, exc)
+                    if attempt > self.max_retries:
+                        raise self._give_up(target, exc, attempt) from exc
+                    self._wait(target, exc, attempt)
+                attempt += 1
+
+        return call_with_retries
+
+    def _plan(self, exc: BaseException, attempt: int) -> tuple[float, str]:
+        response = _response_of(exc)
+        if response is not None:
+            header = response.headers.get("Retry-After")
+            seconds = parse_retry_after(header, self._now())
+            if seconds is not None:
+                return seconds, f"Retry-After: {_one_line(header or '', self._secrets)}"
+        seconds = backoff_seconds(
+            attempt, cap=self.backoff_max_seconds, base=self._backoff_base, jitter=self._jitter
+        )
+        cap = _secs(self.backoff_max_seconds)
+        return seconds, f"exponential backoff, capped at backoff_max_seconds={cap}"
+
+    def _wait(self, target: RequestTarget, exc: BaseException, attempt: int) -> None:
+        seconds, reason = self._plan(exc, attempt)
+        cap = self.backoff_max_seconds
+        self._log.warning(
+            "Retrying %s after %s: retry %d of %d in %s s (%s)",
+            target, self._fault_text(exc), attempt, self.max_retries, _secs(seconds), reason,
+        )
+        if seconds > cap:
+            steps = math.ceil(seconds / cap)
+            left = seconds
+            for step in range(1, steps + 1):
+                chunk = min(cap, left)
+                left -= chunk
+                self._log.warning(
+                    "Waiting %s s (step %d of %d): Retry-After of %s s is longer than "
+                    "backoff_max_seconds=%s, so it is waited in steps; %s s left after this step",
+                    _secs(chunk), step, steps, _secs(seconds), _secs(cap), _secs(left),
+                )
+                self._sleep(chunk)
+        elif seconds > 0:
+            self._sleep(seconds)
+        with self._lock:
+            stats = self._stats.setdefault(target.stream, RetryStats())
+            stats.retries += 1
+            stats.waited_seconds += seconds
+
+    def _give_up(
+        self, target: RequestTarget, exc: BaseException, attempts: int
+    ) -> CallRailRequestFailed:
+        response = _response_of(exc)
+        with self._lock:
+            self._stats.setdefault(target.stream, RetryStats()).gave_up += 1
+        return CallRailRequestFailed(
+            target,
+            attempts=attempts,
+            max_retries=self.max_retries,
+            status=None if response is None else response.status_code,
+            fault=_fault_label(exc),
+            error_text=self._error_text(exc),
+        )
+
+    def _count_fault(self, stream: str, exc: BaseException) -> None:
+        response = _response_of(exc)
+        with self._lock:
+            stats = self._stats.setdefault(stream, RetryStats())
+            stats.faults[_fault_label(exc)] += 1
+            if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
+                stats.rate_limited += 1
+
+    def _fault_text(self, exc: BaseException) -> str:
+        return f"{_fault_label(exc)} ({self._error_text(exc)})"
+
+    def _error_text(self, exc: BaseException) -> str:
+        response = _response_of(exc)
+        if response is not None:
+            return callrail_error_text(response, secrets=self._secrets)
+        detail = _one_line(str(exc), self._secrets)
+        if len(detail) > _ERROR_TEXT_LIMIT:
+            # Connection errors put the root cause ("Connection refused") last.
+            detail = detail[:60] + " ... " + detail[-(_ERROR_TEXT_LIMIT - 65):]
+        return detail or "no details"
+
+
+def _response_of(exc: BaseException) -> requests.Response | None:
+    response = getattr(exc, "response", None)
+    return response if isinstance(response, requests.Response) else None
+
+
+def _fault_label(exc: BaseException) -> str:
+    response = _response_of(exc)
+    if response is None:
+        return type(exc).__name__
+    if response.status_code == HTTPStatus.OK:
+        return "HTTP 200 with a body that is not JSON"
+    return f"HTTP {response.status_code}"
+
+
+def _secs(value: float) -> str:
+    return f"{value:.0f}" if value >= 10 else f"{value:.3g}"

@@ -1,0 +1,578 @@
+"""RetryPolicy: which CallRail failures are retried, how long the tap waits, how it gives up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+import requests
+from singer_sdk import RESTStream, Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+
+from tap_callrail.ratelimit import RateBudget
+from tap_callrail.retry import (
+    CallRailRequestFailed,
+    InvalidJSONBody,
+    RequestTarget,
+    RetryPolicy,
+    backoff_seconds,
+    callrail_error_text,
+    check_json,
+    is_retriable_response,
+    parse_retry_after,
+    target_of_call,
+)
+
+API_KEY = "0123456789abcdef0123456789abcdef"
+BASE = "https://api.callrail.com/v3"
+CALLS_URL = f"{BASE}/a/ACC123/calls.json"
+NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=timezone.utc)
+PAGE = {"page": 1, "per_page": 250, "total_pages": 1, "total_records": 1, "calls": [{"id": "CAL1"}]}
+LOGGER = "test.retry"
+
+
+def validate(response: requests.Response) -> None:
+    """What the stream's validate_response does with this module (see the wiring recipe)."""
+    if is_retriable_response(response):
+        raise RetriableAPIError(callrail_error_text(response), response)
+    if response.status_code >= 400:
+        raise FatalAPIError(f"HTTP {response.status_code}: {callrail_error_text(response)}")
+
+
+def sdk_request(prepared: requests.PreparedRequest, context: dict | None) -> requests.Response:
+    """Shaped like the SDK's RESTStream._request(prepared_request, context)."""
+    response = requests.Session().send(prepared, timeout=5)
+    validate(response)
+    return response
+
+
+def calls_page_request() -> requests.PreparedRequest:
+    return requests.Request(
+        "GET",
+        CALLS_URL,
+        params={"page": "2", "per_page": "250", "start_date": "2026-11-01T00:00"},
+        headers={"Authorization": f'Token token="{API_KEY}"'},
+    ).prepare()
+
+
+def make_policy(sleeps: list[float], **overrides: Any) -> RetryPolicy:
+    settings: dict[str, Any] = {"max_retries": 5, "backoff_max_seconds": 60}
+    settings.update(overrides)
+    return RetryPolicy(
+        settings.pop("max_retries"),
+        settings.pop("backoff_max_seconds"),
+        sleep=sleeps.append,
+        now=lambda: NOW,
+        logger=logging.getLogger(LOGGER),
+        secrets=[API_KEY],
+        **settings,
+    )
+
+
+def fetch(policy: RetryPolicy, stream: str = "calls", **decorate: Any) -> requests.Response:
+    request = policy.decorate(sdk_request, stream=stream, **decorate)
+    return request(calls_page_request(), {"account_id": "ACC123"})
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    return caplog
+
+
+# -- what is retried, and how long the tap waits --------------------------------------
+
+
+def test_429_with_retry_after_seconds_waits_exactly_that_long(requests_mock, sleeps):
+    requests_mock.get(
+        CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": "7"}}, {"json": PAGE}]
+    )
+
+    response = fetch(make_policy(sleeps))
+
+    assert response.json() == PAGE
+    assert sleeps == [7.0]
+    assert requests_mock.call_count == 2
+
+
+def test_429_with_http_date_retry_after_waits_until_that_instant(requests_mock, sleeps):
+    resume = format_datetime(NOW + timedelta(seconds=42), usegmt=True)
+    assert resume == "Fri, 27 Nov 2026 03:00:42 GMT"
+    requests_mock.get(
+        CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": resume}}, {"json": PAGE}]
+    )
+
+    fetch(make_policy(sleeps))
+
+    assert sleeps == [42.0]
+
+
+def test_429_without_retry_after_backs_off_exponentially_up_to_the_cap(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, [{"status_code": 429}] * 5 + [{"json": PAGE}])
+
+    fetch(make_policy(sleeps, backoff_max_seconds=5))
+
+    assert sleeps == [1, 2, 4, 5, 5]
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_errors_are_retried(requests_mock, sleeps, status):
+    requests_mock.get(CALLS_URL, [{"status_code": status, "text": "oops"}, {"json": PAGE}])
+
+    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert sleeps == [1]
+
+
+def test_503_with_retry_after_is_honoured(requests_mock, sleeps):
+    requests_mock.get(
+        CALLS_URL, [{"status_code": 503, "headers": {"Retry-After": "30"}}, {"json": PAGE}]
+    )
+
+    fetch(make_policy(sleeps))
+
+    assert sleeps == [30]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        requests.exceptions.ConnectionError("Connection aborted: connection reset by peer"),
+        requests.exceptions.ReadTimeout("Read timed out. (read timeout=300)"),
+        requests.exceptions.ConnectTimeout("Connect timed out"),
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        ConnectionResetError(104, "Connection reset by peer"),
+    ],
+    ids=lambda exc: type(exc).__name__,
+)
+def test_dropped_and_timed_out_connections_are_retried(requests_mock, sleeps, fault):
+    requests_mock.get(CALLS_URL, [{"exc": fault}, {"exc": fault}, {"json": PAGE}])
+
+    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert sleeps == [1, 2]
+
+
+def test_200_with_a_body_that_is_not_json_is_retried(requests_mock, sleeps, log):
+    requests_mock.get(
+        CALLS_URL, [{"text": "<html><body>Bad gateway</body></html>"}, {"json": PAGE}]
+    )
+
+    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert sleeps == [1]
+    assert "HTTP 200 with a body that is not JSON (Bad gateway)" in log.records[0].getMessage()
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 406, 422])
+def test_other_client_errors_are_not_retried(requests_mock, sleeps, status):
+    requests_mock.get(CALLS_URL, status_code=status, json={"error": "nope"})
+
+    with pytest.raises(FatalAPIError, match=f"HTTP {status}: nope") as raised:
+        fetch(make_policy(sleeps))
+
+    assert not isinstance(raised.value, CallRailRequestFailed)
+    assert requests_mock.call_count == 1
+    assert sleeps == []
+
+
+def test_retry_after_longer_than_the_cap_is_waited_in_logged_steps(requests_mock, sleeps, log):
+    requests_mock.get(
+        CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": "150"}}, {"json": PAGE}]
+    )
+
+    fetch(make_policy(sleeps, backoff_max_seconds=60))
+
+    assert sleeps == [60, 60, 30]
+    messages = [r.getMessage() for r in log.records]
+    assert messages[0].endswith("retry 1 of 5 in 150 s (Retry-After: 150)")
+    assert messages[1:] == [
+        "Waiting 60 s (step 1 of 3): Retry-After of 150 s is longer than "
+        "backoff_max_seconds=60, so it is waited in steps; 90 s left after this step",
+        "Waiting 60 s (step 2 of 3): Retry-After of 150 s is longer than "
+        "backoff_max_seconds=60, so it is waited in steps; 30 s left after this step",
+        "Waiting 30 s (step 3 of 3): Retry-After of 150 s is longer than "
+        "backoff_max_seconds=60, so it is waited in steps; 0 s left after this step",
+    ]
+
+
+def test_each_retry_is_logged_with_stream_account_path_and_status(requests_mock, sleeps, log):
+    requests_mock.get(
+        CALLS_URL,
+        [
+            {"status_code": 429, "json": {"error": "The User or Agency has sent too many requests"}},
+            {"json": PAGE},
+        ],
+    )
+
+    fetch(make_policy(sleeps))
+
+    [record] = log.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == (
+        "Retrying stream 'calls', account ACC123, GET /v3/a/ACC123/calls.json after HTTP 429 "
+        "(The User or Agency has sent too many requests): retry 1 of 5 in 1 s "
+        "(exponential backoff, capped at backoff_max_seconds=60)"
+    )
+
+
+def test_logs_never_show_the_api_key_or_the_query_string(requests_mock, sleeps, log):
+    echo = f'Unauthorized header Authorization: Token token="{API_KEY}" on {CALLS_URL}?page=2'
+    requests_mock.get(CALLS_URL, [{"status_code": 500, "text": echo}, {"json": PAGE}])
+
+    fetch(make_policy(sleeps))
+
+    text = log.text
+    assert API_KEY not in text
+    assert "page=2" not in text
+    assert 'Token token=***' in text
+
+
+def test_max_retries_zero_tries_once(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, status_code=503)
+
+    with pytest.raises(CallRailRequestFailed):
+        fetch(make_policy(sleeps, max_retries=0))
+
+    assert requests_mock.call_count == 1
+    assert sleeps == []
+
+
+# -- giving up ---------------------------------------------------------------------
+
+
+def test_gives_up_after_max_retries_with_one_clear_line(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, status_code=503, json={"error": "We are down for maintenance"})
+
+    with pytest.raises(CallRailRequestFailed) as raised:
+        fetch(make_policy(sleeps, max_retries=2))
+
+    error = raised.value
+    assert str(error) == (
+        "CallRail request failed after 3 attempts (max_retries=2): stream 'calls', "
+        "account ACC123, GET /v3/a/ACC123/calls.json: HTTP 503: We are down for maintenance"
+    )
+    assert isinstance(error, FatalAPIError)
+    assert isinstance(error.__cause__, RetriableAPIError)
+    assert (error.status, error.attempts, error.target.account_id) == (503, 3, "ACC123")
+    assert requests_mock.call_count == 3
+    assert sleeps == [1, 2]
+
+
+def test_giving_up_on_429_says_which_settings_to_change(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, status_code=429, text="Too many requests")
+
+    with pytest.raises(CallRailRequestFailed) as raised:
+        fetch(make_policy(sleeps, max_retries=1))
+
+    assert str(raised.value).endswith(
+        "HTTP 429: Too many requests (rate limited: lower requests_per_hour/requests_per_day, "
+        "or raise max_retries/backoff_max_seconds)"
+    )
+
+
+def test_giving_up_on_a_dead_connection_names_the_cause(requests_mock, sleeps):
+    refused = requests.exceptions.ConnectionError(
+        "HTTPSConnectionPool(host='api.callrail.com', port=443): Max retries exceeded with "
+        "url: /v3/a/ACC123/calls.json?page=2&per_page=250 (Caused by NewConnectionError("
+        "'<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to establish a new "
+        "connection: [Errno 111] Connection refused'))"
+    )
+    requests_mock.get(CALLS_URL, exc=refused)
+
+    with pytest.raises(CallRailRequestFailed) as raised:
+        fetch(make_policy(sleeps, max_retries=1))
+
+    message = str(raised.value)
+    assert message.startswith(
+        "CallRail request failed after 2 attempts (max_retries=1): stream 'calls', "
+        "account ACC123, GET /v3/a/ACC123/calls.json: ConnectionError: HTTPSConnectionPool"
+    )
+    assert "Connection refused" in message
+    assert "per_page" not in message
+    assert raised.value.status is None
+
+
+def test_giving_up_never_shows_the_api_key(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, status_code=500, json={"error": f"bad key {API_KEY}"})
+
+    with pytest.raises(CallRailRequestFailed) as raised:
+        fetch(make_policy(sleeps, max_retries=1))
+
+    assert API_KEY not in str(raised.value)
+    assert "bad key ***" in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+# -- hooks for client.py: rate budget and sync report -----------------------------------
+
+
+def test_every_attempt_takes_a_slot_from_the_rate_budget(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, [{"status_code": 500}, {"json": PAGE}])
+    budget = RateBudget(1000, 0, sleep=sleeps.append)
+    targets: list[RequestTarget] = []
+
+    def take_slot(target: RequestTarget) -> None:
+        targets.append(target)
+        budget.acquire(target.account_id or "")
+
+    fetch(make_policy(sleeps), before_attempt=take_slot)
+
+    assert budget.remaining("ACC123") == (998, None)
+    assert targets == [RequestTarget("calls", "ACC123", "GET", "/v3/a/ACC123/calls.json")] * 2
+
+
+def test_streams_of_one_account_share_the_rate_budget(requests_mock):
+    requests_mock.get(CALLS_URL, json=PAGE)
+    clock = {"now": 0.0}
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock["now"] += seconds
+
+    budget = RateBudget(2, 0, clock=lambda: clock["now"], sleep=sleep)
+    policy = make_policy(sleeps)
+
+    def take_slot(target: RequestTarget) -> None:
+        budget.acquire(target.account_id or "")
+
+    for stream in ("calls", "users", "tags"):
+        fetch(policy, stream=stream, before_attempt=take_slot)
+
+    assert sum(sleeps) == pytest.approx(3600)  # the third stream waited for the hour
+    assert budget.waits == {"ACC123": 1}
+
+
+def test_retries_and_429s_are_counted_per_stream(requests_mock, sleeps):
+    requests_mock.get(
+        CALLS_URL,
+        [{"status_code": 429, "headers": {"Retry-After": "3"}}, {"status_code": 502},
+         {"json": PAGE}],
+    )
+    policy = make_policy(sleeps)
+
+    fetch(policy, stream="calls")
+    requests_mock.get(CALLS_URL, status_code=503)
+    with pytest.raises(CallRailRequestFailed):
+        fetch(policy, stream="tags")
+
+    calls, tags = policy.stats["calls"], policy.stats["tags"]
+    assert (calls.retries, calls.rate_limited, calls.gave_up, calls.waited_seconds) == (2, 1, 0, 5)
+    assert calls.faults == {"HTTP 429": 1, "HTTP 502": 1}
+    assert (tags.retries, tags.gave_up, tags.faults["HTTP 503"]) == (5, 1, 6)
+
+
+def test_jitter_function_reshapes_the_exponential_wait(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, [{"status_code": 500}] * 2 + [{"json": PAGE}])
+
+    fetch(make_policy(sleeps, jitter=lambda wait: wait / 2))
+
+    assert sleeps == [0.5, 1.0]
+
+
+def test_wait_for_reports_the_planned_wait(requests_mock, sleeps):
+    response = requests.Response()
+    response.status_code = 429
+    response.headers["Retry-After"] = "12"
+    policy = make_policy(sleeps)
+
+    assert policy.wait_for(RetriableAPIError("429", response), attempt=3) == 12
+    assert policy.wait_for(requests.exceptions.Timeout(), attempt=3) == 4
+
+
+# -- the SDK's own RESTStream, wired the way client.py should wire it ----------------------
+
+
+class _Tap(Tap):
+    name = "tap-retry-test"
+    config_jsonschema = th.PropertiesList().to_dict()
+
+    def discover_streams(self) -> list:
+        return []
+
+
+class _CallsStream(RESTStream):
+    name = "calls"
+    url_base = BASE
+    path = "/a/ACC123/calls.json"
+    records_jsonpath = "$.calls[*]"
+    schema = th.PropertiesList(th.Property("id", th.StringType)).to_dict()
+
+    policy: RetryPolicy
+    budget: RateBudget
+
+    def request_decorator(self, func):
+        return self.policy.decorate(
+            func,
+            stream=self.name,
+            before_attempt=lambda target: self.budget.acquire(target.account_id or ""),
+        )
+
+    def validate_response(self, response):
+        if is_retriable_response(response):
+            raise RetriableAPIError(callrail_error_text(response), response)
+        super().validate_response(response)
+
+
+def test_sdk_stream_wired_through_request_decorator_honours_retry_after(requests_mock, sleeps):
+    requests_mock.get(
+        CALLS_URL,
+        [
+            {"status_code": 429, "headers": {"Retry-After": "9"}},
+            {"text": "truncated {"},
+            {"json": PAGE},
+        ],
+    )
+    stream = _CallsStream(_Tap(config={}, parse_env_config=False))
+    stream.policy = make_policy(sleeps)
+    stream.budget = RateBudget(1000, 10000, sleep=sleeps.append)
+
+    records = list(stream.request_records(context=None))
+
+    assert records == [{"id": "CAL1"}]
+    assert sleeps == [9, 2]
+    assert stream.budget.remaining("ACC123") == (997, 9997)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("120", 120.0),
+        (" 5 ", 5.0),
+        ("0", 0.0),
+        ("1.5", 1.5),
+        ("-5", 0.0),
+        ("Fri, 27 Nov 2026 03:01:00 GMT", 60.0),
+        ("Fri, 27 Nov 2026 02:59:00 GMT", 0.0),
+        ("Friday, 27-Nov-26 03:00:30 GMT", 30.0),
+        (None, None),
+        ("", None),
+        ("soon", None),
+        ("nan", None),
+        ("inf", None),
+        ("Fri, 99 Nov 2026 03:01:00 GMT", None),
+    ],
+)
+def test_parse_retry_after(value, seconds):
+    assert parse_retry_after(value, NOW) == seconds
+
+
+def test_parse_retry_after_treats_a_naive_now_as_utc():
+    assert parse_retry_after("Fri, 27 Nov 2026 03:00:10 GMT", NOW.replace(tzinfo=None)) == 10
+
+
+def test_backoff_seconds_doubles_from_base_and_stops_at_the_cap():
+    waits = [backoff_seconds(attempt, cap=60) for attempt in range(1, 9)]
+
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+    assert backoff_seconds(3, cap=60, base=0.5) == 2
+    assert backoff_seconds(10_000, cap=60) == 60
+
+
+def test_backoff_seconds_keeps_jitter_within_zero_and_the_cap():
+    assert backoff_seconds(2, cap=60, jitter=lambda w: w + 0.25) == 2.25
+    assert backoff_seconds(7, cap=60, jitter=lambda w: w * 2) == 60
+    assert backoff_seconds(1, cap=60, jitter=lambda w: -w) == 0
+
+
+def test_backoff_seconds_counts_retries_from_one():
+    with pytest.raises(ValueError, match="from 1"):
+        backoff_seconds(0, cap=60)
+
+
+def response(status: int, body: bytes = b"", content_type: str = "application/json"):
+    built = requests.Response()
+    built.status_code = status
+    built._content = body
+    built.headers["Content-Type"] = content_type
+    built.reason = ""
+    return built
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retriable"),
+    [
+        (429, b"", True),
+        (500, b"{}", True),
+        (502, b"<html>", True),
+        (503, b"", True),
+        (504, b"", True),
+        (501, b"", False),
+        (200, b'{"calls": []}', False),
+        (200, b"<html>", True),
+        (200, b"", True),
+        (400, b'{"error": "x"}', False),
+        (401, b"HTTP Token: Access denied.", False),
+        (404, b"", False),
+    ],
+)
+def test_is_retriable_response(status, body, retriable):
+    assert is_retriable_response(response(status, body)) is retriable
+
+
+def test_check_json_raises_a_retriable_error_only_for_a_200_with_a_broken_body():
+    check_json(response(200, b'{"calls": []}'))
+    check_json(response(500, b"<html>"))
+
+    with pytest.raises(InvalidJSONBody, match="not JSON: truncated") as raised:
+        check_json(response(200, b'truncated {"calls": ['))
+
+    assert isinstance(raised.value, RetriableAPIError)
+    assert raised.value.response is not None
+
+
+@pytest.mark.parametrize(
+    ("body", "text"),
+    [
+        (b'{"error": "You must have at least one active company."}',
+         "You must have at least one active company."),
+        (b'{"error": {"fields": ["bogus"]}}', '{"fields":["bogus"]}'),
+        (b"<html><h1>502 Bad Gateway</h1>\n<p>nginx</p></html>", "502 Bad Gateway nginx"),
+        (b"HTTP Token: Access denied.\n", "HTTP Token: Access denied."),
+        (b"", "Service Unavailable"),
+    ],
+)
+def test_callrail_error_text_prefers_the_json_error_value(body, text):
+    assert callrail_error_text(response(503, body)) == text
+
+
+def test_callrail_error_text_truncates_long_bodies():
+    text = callrail_error_text(response(500, b"x" * 5000, "text/plain"))
+
+    assert len(text) == 200
+    assert text.endswith("...")
+
+
+def test_target_of_call_takes_the_account_from_context_then_path():
+    prepared = calls_page_request()
+    accounts = requests.Request("GET", f"{BASE}/a.json", params={"page": 1}).prepare()
+    account = requests.Request("GET", f"{BASE}/a/ACC9.json").prepare()
+
+    assert target_of_call("calls", (prepared, {"account_id": "ACC7"}), {}).account_id == "ACC7"
+    assert target_of_call("calls", (prepared, None), {}).account_id == "ACC123"
+    assert target_of_call("accounts", (accounts, None), {}) == RequestTarget(
+        "accounts", None, "GET", "/v3/a.json"
+    )
+    assert target_of_call("accounts", (), {"prepared_request": account}).account_id == "ACC9"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"max_retries": -1}, "max_retries must be 0 or more"),
+        ({"backoff_max_seconds": 0}, "backoff_max_seconds must be more than 0"),
+    ],
+)
+def test_policy_rejects_impossible_settings(settings, message):
+    with pytest.raises(ValueError, match=message):
+        make_policy([], **settings)
