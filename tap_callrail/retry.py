@@ -39,6 +39,8 @@ from urllib.parse import urlsplit
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_callrail.errors import CallRailError
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -220,8 +222,11 @@ class RetryStats:
     faults: Counter[str] = field(default_factory=Counter)
 
 
-class CallRailRequestFailed(FatalAPIError):
-    """A request still failed after ``max_retries`` retries; the message is one line."""
+class CallRailRequestFailed(CallRailError, FatalAPIError):
+    """A request still failed after ``max_retries`` retries; the message is one line.
+
+    A ``CallRailError``, so the tap ends the run with this line instead of a traceback.
+    """
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from singer_sdk import RESTStream, Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_callrail.errors import CallRailError
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.retry import (
     CallRailRequestFailed,
@@ -259,6 +260,7 @@ def test_gives_up_after_max_retries_with_one_clear_line(requests_mock, sleeps):
         "account ACC123, GET /v3/a/ACC123/calls.json: HTTP 503: We are down for maintenance"
     )
     assert isinstance(error, FatalAPIError)
+    assert isinstance(error, CallRailError)  # the tap reports it as one line, exit code 1
     assert isinstance(error.__cause__, RetriableAPIError)
     assert (error.status, error.attempts, error.target.account_id) == (503, 3, "ACC123")
     assert requests_mock.call_count == 3
