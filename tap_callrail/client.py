@@ -102,6 +102,7 @@ class CallRailStream(RESTStream[int]):
         self._normalize = RecordNormalizer(self.schema)
         self._request_label = self.name
         self.read_complete = True
+        self._clamp_warned = False
 
     # -- wiring -----------------------------------------------------------------
 
@@ -204,6 +205,15 @@ class CallRailStream(RESTStream[int]):
         response = self.request_decorator(self._request)(prepared, context)
         return response.json()  # type: ignore[no-any-return]
 
+    def request_decorator(self, func: Any) -> Any:
+        """Retries (tap_callrail.retry) around every request, each attempt within the rate budget."""
+        tap = self._tap
+        return tap.retry_policy.decorate(  # type: ignore[attr-defined]
+            func,
+            stream=self.name,
+            before_attempt=lambda target: tap.rate_budget.acquire(target.account_id or "(accounts list)"),  # type: ignore[attr-defined]
+        )
+
     def pages(
         self,
         url: str,
@@ -286,7 +296,16 @@ class CallRailStream(RESTStream[int]):
         if bookmark is not None:
             lookback = timedelta(days=int(self.config.get("lookback_window_days", 7)))
             start = max(start, bookmark - lookback)
-        start = max(start, floor)
+        if start < floor:
+            if configured and not self._clamp_warned:
+                self._clamp_warned = True
+                self.logger.warning(
+                    "%s: start_date %s is older than CallRail keeps data (25 months); reading from %s.",
+                    self.name,
+                    configured,
+                    request_minute(floor),
+                )
+            start = floor
         end_setting = self.config.get("end_date")
         end = parse_setting_datetime(end_setting) if end_setting else now
         return start, max(end, start)

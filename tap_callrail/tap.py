@@ -13,6 +13,8 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
 from tap_callrail.errors import CallRailError
+from tap_callrail.ratelimit import RateBudget
+from tap_callrail.retry import RetryPolicy
 from tap_callrail.scope import Scope
 from tap_callrail.settings import config_problems, state_problems
 from tap_callrail.streams import STREAM_TYPES
@@ -134,6 +136,24 @@ class TapCallRail(Tap):
         transport = self.streams["accounts"]
         assert isinstance(transport, CallRailStream)
         return Scope(dict(self.config), transport)
+
+    @cached_property
+    def rate_budget(self) -> RateBudget:
+        """Requests per account per rolling hour/day, shared by every stream of the run."""
+        return RateBudget(
+            int(self.config.get("requests_per_hour", 1000)),
+            int(self.config.get("requests_per_day", 10000)),
+            logger=self.logger,
+        )
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            int(self.config.get("max_retries", 5)),
+            float(self.config.get("backoff_max_seconds", 60)),
+            logger=self.logger,
+            secrets=[str(self.config.get("api_key", ""))],
+        )
 
     def discover_streams(self) -> list[CallRailStream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
