@@ -21,6 +21,7 @@ from singer_sdk.pagination import PageNumberPaginator
 
 from tap_callrail.errors import CallRailAuthError, CallRailNotFoundError, CallRailRequestError
 from tap_callrail.normalize import RecordNormalizer
+from tap_callrail.retry import RETRIABLE_EXCEPTIONS
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.timeutil import (
     UTC,
@@ -28,6 +29,7 @@ from tap_callrail.timeutil import (
     parse_timestamp,
     request_minute,
     retention_floor,
+    to_canonical,
 )
 
 if TYPE_CHECKING:
@@ -103,6 +105,8 @@ class CallRailStream(RESTStream[int]):
         self._request_label = self.name
         self.read_complete = True
         self._clamp_warned = False
+        self._window: tuple[str, str] | None = None
+        self._records_read = 0
 
     # -- wiring -----------------------------------------------------------------
 
@@ -188,6 +192,8 @@ class CallRailStream(RESTStream[int]):
             params["order"] = "asc"
         if self.date_filtered:
             start, end = self.date_window(context)
+            self._window = (to_canonical(start), to_canonical(end))
+            self._tap.sync_stats.window(self.name, context.get("account_id"), *self._window)  # type: ignore[attr-defined]
             params["start_date"] = request_minute(start)
             params["end_date"] = request_minute(end)
             params["time_zone"] = REQUEST_TIME_ZONE
@@ -208,11 +214,29 @@ class CallRailStream(RESTStream[int]):
     def request_decorator(self, func: Any) -> Any:
         """Retries (tap_callrail.retry) around every request, each attempt within the rate budget."""
         tap = self._tap
-        return tap.retry_policy.decorate(  # type: ignore[attr-defined]
-            func,
-            stream=self.name,
-            before_attempt=lambda target: tap.rate_budget.acquire(target.account_id or "(accounts list)"),  # type: ignore[attr-defined]
-        )
+        stats = tap.sync_stats  # type: ignore[attr-defined]
+        last_fault: list[int | None] = []
+
+        def attempt(prepared: requests.PreparedRequest, context: Context | None) -> requests.Response:
+            try:
+                return func(prepared, context)  # type: ignore[no-any-return]
+            except RETRIABLE_EXCEPTIONS as exc:
+                response = getattr(exc, "response", None)
+                status = response.status_code if response is not None else None
+                if status == 429:
+                    stats.rate_limited(self.name, account_of(context, prepared))
+                last_fault.append(status)
+                raise
+
+        def before_attempt(target: Any) -> None:
+            account = target.account_id
+            if last_fault:
+                stats.retry(self.name, account, last_fault.pop())
+            stats.request(self.name, account)
+            waited = tap.rate_budget.acquire(account or "(accounts list)")  # type: ignore[attr-defined]
+            tap.progress.waited(self.name, account or "-", waited)  # type: ignore[attr-defined]
+
+        return tap.retry_policy.decorate(attempt, stream=self.name, before_attempt=before_attempt)  # type: ignore[attr-defined]
 
     def pages(
         self,
@@ -325,19 +349,27 @@ class CallRailStream(RESTStream[int]):
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if context is None:  # no partition: nothing CallRail can be asked for
             return
+        account_id = context.get("account_id")
+        stats = self._tap.sync_stats  # type: ignore[attr-defined]
+        stats.started(self.name, account_id)
         emitted: set[Any] = set()
-        for series in self.request_series(context):
-            label = f"{self.name} {context['account_id']} {series.label}"
-            try:
-                yield from self.read_series(context, series, emitted)
-            except ForbiddenError as exc:
-                self.read_complete = False
-                self.logger.warning(
-                    "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
-                    "lacks this feature here; the rest of the sync goes on.",
-                    label,
-                    exc,
-                )
+        self._records_read = 0
+        try:
+            for series in self.request_series(context):
+                label = f"{self.name} {account_id} {series.label}"
+                try:
+                    yield from self.read_series(context, series, emitted)
+                except ForbiddenError as exc:
+                    self.read_complete = False
+                    self.logger.warning(
+                        "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
+                        "lacks this feature here; the rest of the sync goes on.",
+                        label,
+                        exc,
+                    )
+        finally:
+            stats.finished(self.name, account_id)
+            self._tap.progress.done(self.name, str(account_id), self._records_read)  # type: ignore[attr-defined]
 
     def read_series(
         self, context: Context, series: Series, emitted: set[Any]
@@ -377,7 +409,9 @@ class CallRailStream(RESTStream[int]):
                     if key in emitted:
                         continue
                     self.remember(emitted, key, item)
+                    self._records_read += 1
                     yield item
+                self.report_page(context, items)
             if not restart:
                 return
             self.logger.info(
@@ -392,6 +426,18 @@ class CallRailStream(RESTStream[int]):
             MAX_RESTARTS + 1,
         )
 
+    def report_page(self, context: Context, items: list[dict]) -> None:
+        position = None
+        window = None
+        if self.date_filtered and self._window:
+            window = (self._window[0][:10], self._window[1][:10])
+            key = self.replication_key or ""
+            if items and items[-1].get(key):
+                position = str(items[-1][key])[:10]
+        self._tap.progress.page(  # type: ignore[attr-defined]
+            self.name, str(context.get("account_id")), self._records_read, position, window
+        )
+
     def record_key(self, record: dict, context: Context) -> Any:
         return record.get("id")
 
@@ -404,6 +450,9 @@ class CallRailStream(RESTStream[int]):
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         if context:
             row["account_id"] = context["account_id"]
+        account_id = row.get("account_id") if context else row.get("id")
+        self._tap.quality.check(self.name, row, account_id)  # type: ignore[attr-defined]
+        self._tap.sync_stats.record(self.name, account_id)  # type: ignore[attr-defined]
         for name in self.masked_properties:
             if row.get(name) not in (None, ""):
                 row[name] = "***"
@@ -433,6 +482,16 @@ class CallRailStream(RESTStream[int]):
                 )
                 return
             self._write_activate_version_message(version)
+
+
+def account_of(context: Context | None, prepared: requests.PreparedRequest) -> str | None:
+    """The account a request is for: from the partition, else from `/a/{id}/` in the path."""
+    if context and context.get("account_id"):
+        return str(context["account_id"])
+    parts = (prepared.path_url or "").split("?")[0].split("/")
+    if "a" in parts and parts.index("a") + 1 < len(parts):
+        return parts[parts.index("a") + 1].removesuffix(".json")
+    return None
 
 
 def callrail_message(response: requests.Response) -> str:

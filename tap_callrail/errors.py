@@ -21,3 +21,7 @@ class CallRailConfigError(CallRailError):
 
 class CallRailNotFoundError(CallRailRequestError):
     """HTTP 404: the account, company or endpoint does not exist for this key."""
+
+
+class DataQualityError(CallRailError):
+    """data_quality=fail and the run found records that break CallRail's documented shapes."""

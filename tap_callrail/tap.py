@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from functools import cached_property
 from typing import Any
@@ -12,7 +13,9 @@ from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
-from tap_callrail.errors import CallRailError
+from tap_callrail.errors import CallRailError, DataQualityError
+from tap_callrail.quality import QualityChecker
+from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.retry import RetryPolicy
 from tap_callrail.scope import Scope
@@ -154,6 +157,34 @@ class TapCallRail(Tap):
             logger=self.logger,
             secrets=[str(self.config.get("api_key", ""))],
         )
+
+    @cached_property
+    def sync_stats(self) -> SyncStats:
+        return SyncStats()
+
+    @cached_property
+    def quality(self) -> QualityChecker:
+        return QualityChecker(str(self.config.get("data_quality", "warn")))
+
+    @cached_property
+    def progress(self) -> Progress:
+        return Progress(self.logger)
+
+    def sync_all(self) -> None:
+        """Sync, then log the sync report; in data_quality=fail mode, fail after the state is written."""
+        completed = False
+        try:
+            super().sync_all()
+            completed = True
+        finally:
+            findings = self.quality.finish()
+            for line in render_report(self.sync_stats, findings).splitlines():
+                self.logger.info("%s", line)
+            emit_metrics(self.sync_stats, findings, self.metrics_logger)
+            for line in self.quality.summary_lines():
+                self.logger.log(logging.WARNING if findings else logging.INFO, "%s", line)
+        if completed and self.quality.failed:
+            raise DataQualityError(self.quality.summary())
 
     def discover_streams(self) -> list[CallRailStream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
