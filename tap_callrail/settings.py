@@ -66,7 +66,10 @@ def state_problems(text: str) -> str | None:
     try:
         state = json.loads(text)
     except ValueError as exc:
-        return f'--state: the state file is not valid JSON ({exc.msg} at line {exc.lineno}); pass a Singer state such as {{"bookmarks": {{}}}}.'
+        return (
+            f"--state: the state file is not valid JSON ({exc.msg} at line {exc.lineno}); "
+            'pass a Singer state such as {"bookmarks": {}}.'
+        )
     if not isinstance(state, dict):
         return '--state: the state must be a JSON object such as {"bookmarks": {}}.'
     bookmarks = state.get("bookmarks", {})

@@ -15,8 +15,8 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
 from tap_callrail.errors import CallRailError, DataQualityError
 from tap_callrail.quality import QualityChecker
-from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
 from tap_callrail.ratelimit import RateBudget
+from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
 from tap_callrail.retry import RetryPolicy
 from tap_callrail.scope import Scope
 from tap_callrail.settings import config_problems, state_problems
