@@ -1,0 +1,1 @@
+"""End-to-end tests: real `meltano run`, target-postgres, PostgreSQL and the CallRail emulator."""

@@ -1,0 +1,68 @@
+"""Fixtures for the end-to-end tests.
+
+Shared for the whole session: one PostgreSQL (devtools.localpg on a free port, in a temp folder)
+and one installed Meltano project (a copy of the repo's meltano.yml in a temp folder, installed
+once). The user's `.env`, `.meltano/` and TAP_CALLRAIL_*/TARGET_POSTGRES_*/MELTANO_* variables are
+never seen. Each test gets fresh emulators, its own target schema and its own state id
+(`--state-id-suffix`), because tests mutate the emulator and read state.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.localpg import LocalPostgres, free_port
+
+from .pipeline import API_KEY, DATABASE, REPO, MeltanoProject, RunningEmulator, Warehouse
+
+
+@pytest.fixture(scope="session")
+def warehouse() -> Iterator[Warehouse]:
+    # mkdtemp is in the system temp folder, which the postgres user can reach when we are root.
+    base = Path(tempfile.mkdtemp(prefix="tap-callrail-e2e-pg-"))
+    pg = LocalPostgres(base, free_port()).start()
+    try:
+        pg.create_database(DATABASE)
+        yield Warehouse(pg)
+    finally:
+        pg.destroy()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def meltano(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
+    root = tmp_path_factory.mktemp("meltano-project")
+    source = (REPO / "meltano.yml").read_text()
+    # `pip_url: -e .` means the repo; the copy lives elsewhere, so name the repo explicitly.
+    copied = re.sub(r"(?m)^(\s*pip_url:\s*)-e \.\s*$", rf"\1-e {REPO}", source)
+    assert copied != source, "meltano.yml no longer installs the tap with `pip_url: -e .`"
+    (root / "meltano.yml").write_text(copied)
+    logs = tmp_path_factory.mktemp("meltano-logs")
+    project = MeltanoProject(root, warehouse, logs)
+    project.command("install", timeout=900)
+    return project
+
+
+@pytest.fixture
+def emulator() -> Iterator[Callable[..., RunningEmulator]]:
+    """Fresh started emulators, stopped after the test: `emulator(calls_per_account=...)`."""
+    from callrail_emulator import Emulator
+
+    started: list[Any] = []
+
+    def make(seed: int = 7, accounts: int = 2, calls_per_account: int = 300) -> RunningEmulator:
+        emu = Emulator(seed=seed, api_key=API_KEY, accounts=accounts, calls_per_account=calls_per_account)
+        url = emu.start(port=0)
+        started.append(emu)
+        return RunningEmulator(emu, url)
+
+    yield make
+    for emu in started:
+        emu.stop()
