@@ -1,0 +1,63 @@
+"""Shared fixtures for the unit tests: a fake CallRail on requests-mock, a fixed clock, the CLI."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests_mock
+from click.testing import CliRunner
+
+from tap_callrail.client import CallRailStream
+from tap_callrail.tap import TapCallRail
+from tests.fake_callrail import FakeCallRail
+
+# The tap's clock in every unit test: date windows and the retention floor follow from it.
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCallRail]:
+    """An empty fake CallRail (no network: unknown hosts raise) and the tap's clock at NOW."""
+    monkeypatch.setattr(CallRailStream, "now", lambda self: NOW)
+    with requests_mock.Mocker() as mocker:
+        yield FakeCallRail(mocker, now=NOW)
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    output: str  # stdout, stderr and log lines together
+    stdout: str
+    exception: BaseException | None
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
+    """Run `tap-callrail [--config FILE] ARGS` in-process, so requests-mock still applies."""
+
+    def run(config: dict | None, *args: str, state: str | None = None) -> CliResult:
+        argv = list(args)
+        if config is not None:
+            (tmp_path / "config.json").write_text(json.dumps(config))
+            argv = ["--config", str(tmp_path / "config.json"), *argv]
+        if state is not None:
+            (tmp_path / "state.json").write_text(state)
+            argv += ["--state", str(tmp_path / "state.json")]
+        root = logging.getLogger()
+        handlers, level = list(root.handlers), root.level
+        try:
+            result = CliRunner().invoke(TapCallRail.cli, argv)
+        finally:
+            # The SDK adds a root handler on the runner's (then closed) stderr at each invocation.
+            root.handlers[:] = handlers
+            root.setLevel(level)
+        out, err = capfd.readouterr()
+        return CliResult(result.exit_code, result.output + out + err, result.stdout, result.exception)
+
+    return run

@@ -1,0 +1,120 @@
+"""The SDK's standard tap tests, run against a fake CallRail with two accounts and many pages.
+
+The SDK's runner builds the tap while the test class is built (at collection, which makes no
+request) and syncs once per class, so the fake lives for the whole module rather than per test.
+Hermetic: `parse_env_config=False`, so no TAP_CALLRAIL_* variable or .env can leak in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests_mock
+from singer_sdk.testing import SuiteConfig, get_tap_test_class
+
+from tap_callrail.client import CallRailStream
+from tap_callrail.tap import TapCallRail
+from tests.conftest import NOW, CliResult
+from tests.fake_callrail import FakeCallRail, base_config, populate
+
+CONFIG = base_config()
+
+pytestmark = pytest.mark.filterwarnings(
+    # The SDK's own soft checks: optional properties that the sample data leaves out.
+    "ignore:Fields in transformed catalog but not in records:UserWarning",
+    "ignore:No records were available to test:UserWarning",
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def fake_callrail() -> Iterator[FakeCallRail]:
+    with pytest.MonkeyPatch.context() as patch, requests_mock.Mocker() as mocker:
+        patch.setattr(CallRailStream, "now", lambda self: NOW)
+        fake = FakeCallRail(mocker, now=NOW, page_size=2)
+        populate(fake)
+        yield fake
+
+
+TestTapCallRail = get_tap_test_class(
+    TapCallRail,
+    config=CONFIG,
+    parse_env_config=False,
+    suite_config=SuiteConfig(max_records_limit=150, ignore_no_records=False),
+)
+
+
+# -- the CLI surface ---------------------------------------------------------------------------
+
+
+def test_discover_lists_the_twelve_streams_with_keys_and_makes_no_request(
+    fake_callrail: FakeCallRail, cli: Callable[..., CliResult]
+) -> None:
+    before = len(fake_callrail.mocker.request_history)
+
+    result = cli(CONFIG, "--discover")
+
+    assert result.exit_code == 0, result.output[-2000:]
+    assert len(fake_callrail.mocker.request_history) == before
+    catalog = json.loads(result.stdout)
+    keys = {s["tap_stream_id"]: s["key_properties"] for s in catalog["streams"]}
+    assert keys == {
+        "accounts": ["id"],
+        "companies": ["id"],
+        "users": ["account_id", "id"],
+        "tags": ["id"],
+        "trackers": ["id"],
+        "calls": ["id"],
+        "form_submissions": ["id"],
+        "text_messages": ["id"],
+        "leads": ["id"],
+        "integrations": ["id"],
+        "notifications": ["id"],
+        "outbound_caller_ids": ["id"],
+    }
+    replication = {s["tap_stream_id"]: s.get("replication_key") for s in catalog["streams"]}
+    assert {k: v for k, v in replication.items() if v} == {"calls": "start_time", "form_submissions": "submitted_at"}
+
+
+def test_about_markdown_lists_every_setting(cli: Callable[..., CliResult]) -> None:
+    result = cli(None, "--about", "--format", "markdown")
+
+    assert result.exit_code == 0, result.output[-2000:]
+    for setting in (
+        "api_key",
+        "account_ids",
+        "company_ids",
+        "start_date",
+        "end_date",
+        "lookback_window_days",
+        "api_url",
+        "user_agent",
+        "requests_per_hour",
+        "requests_per_day",
+        "max_retries",
+        "backoff_max_seconds",
+        "data_quality",
+        "stream_maps",
+        "flattening_enabled",
+    ):
+        assert f"| {setting} |" in result.stdout, setting
+
+
+@pytest.mark.xfail(
+    reason="BUG: tap.TapCallRail.config_jsonschema lacks emit_activate_version_messages and SDK 0.54.9 "
+    "does not append it (capabilities.EMIT_ACTIVATE_VERSION_CONFIG is unused), so --about omits the "
+    "setting the deletes depend on",
+    strict=True,
+)
+def test_about_lists_the_emit_activate_version_messages_setting(cli: Callable[..., CliResult]) -> None:
+    result = cli(None, "--about", "--format", "markdown")
+
+    assert "| emit_activate_version_messages |" in result.stdout
+
+
+def test_connection_test_reads_and_exits_cleanly(fake_callrail: FakeCallRail, cli: Callable[..., CliResult]) -> None:
+    result = cli(CONFIG, "--test")
+
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "Traceback" not in result.output
