@@ -1,0 +1,172 @@
+"""Date windows of calls, form submissions and texts: explicit dates, lookback, retention floor."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from tap_callrail.timeutil import retention_floor
+from tests.conftest import NOW
+from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+
+DATED = ("calls", "form_submissions", "text_messages")
+MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
+FLOOR = "2024-10-27T12:00"  # NOW - 25 months + 1 day
+
+
+def _state(stream: str, key: str, *partitions: tuple[str, str]) -> dict:
+    return {
+        "bookmarks": {
+            stream: {
+                "partitions": [
+                    {"context": {"account_id": account}, "replication_key": key, "replication_key_value": value}
+                    for account, value in partitions
+                ]
+            }
+        }
+    }
+
+
+def _window(fake: FakeCallRail, stream: str, account: str = "ACC01") -> tuple[str, str]:
+    windows = {(r.params["start_date"], r.params["end_date"]) for r in fake.requests(stream, account)}
+    assert len(windows) == 1, windows
+    return windows.pop()
+
+
+@pytest.mark.parametrize("stream", DATED)
+def test_dated_streams_always_send_start_end_and_time_zone(fake: FakeCallRail, stream: str) -> None:
+    fake.page_size = 1
+    populate(fake)
+
+    run_sync(base_config(), streams={stream})
+
+    assert len(fake.requests(stream)) > 2
+    for request in fake.requests(stream):
+        assert MINUTE.match(request.params["start_date"]), request.params
+        assert MINUTE.match(request.params["end_date"]), request.params
+        assert request.params["time_zone"] == "Etc/UTC"
+
+
+@pytest.mark.parametrize(("stream", "key"), [("calls", "start_time"), ("form_submissions", "submitted_at")])
+def test_incremental_streams_sort_ascending_on_their_replication_key(fake: FakeCallRail, stream: str, key: str) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(), streams={stream})
+
+    assert {(r.params["sort"], r.params["order"]) for r in fake.requests(stream)} == {(key, "asc")}
+
+
+@pytest.mark.parametrize("stream", DATED)
+def test_first_run_reads_from_start_date_to_now(fake: FakeCallRail, stream: str) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(start_date="2026-11-01"), streams={stream})
+
+    assert _window(fake, stream) == ("2026-11-01T00:00", "2026-11-26T12:00")
+
+
+def test_start_date_with_an_offset_is_sent_in_utc(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(start_date="2026-11-01T08:30:00-05:00"), streams={"calls"})
+
+    assert _window(fake, "calls")[0] == "2026-11-01T13:30"
+
+
+@pytest.mark.parametrize("stream", DATED)
+def test_without_start_date_reading_starts_at_the_retention_floor(fake: FakeCallRail, stream: str) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(start_date=None), streams={stream})
+
+    assert _window(fake, stream) == (FLOOR, "2026-11-26T12:00")
+
+
+def test_start_date_older_than_retention_is_clamped_with_a_warning(
+    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+) -> None:
+    populate(fake, accounts=1)
+
+    with caplog.at_level(logging.WARNING):
+        run_sync(base_config(start_date="2024-01-01"), streams={"calls"})
+
+    assert _window(fake, "calls")[0] == FLOOR
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("start_date" in w and "2024-01-01" in w for w in warnings), warnings
+
+
+def test_retention_floor_is_25_months_back_plus_one_day() -> None:
+    assert retention_floor(NOW) == datetime(2024, 10, 27, 12, tzinfo=timezone.utc)
+    # 31 March minus 25 months has no 31st: round up to 1 March, never down into purged data.
+    assert retention_floor(datetime(2026, 3, 31, tzinfo=timezone.utc)) == datetime(2024, 3, 2, tzinfo=timezone.utc)
+    assert retention_floor(datetime(2026, 1, 15, tzinfo=timezone.utc)) == datetime(2023, 12, 16, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(("stream", "key"), [("calls", "start_time"), ("form_submissions", "submitted_at")])
+def test_delta_run_starts_lookback_days_before_the_bookmark(fake: FakeCallRail, stream: str, key: str) -> None:
+    populate(fake, accounts=1)
+    state = _state(stream, key, ("ACC01", "2026-11-20T15:30:45.123456Z"))
+
+    run_sync(base_config(lookback_window_days=7), state=state, streams={stream})
+
+    assert _window(fake, stream) == ("2026-11-13T15:30", "2026-11-26T12:00")
+
+
+def test_lookback_of_zero_starts_at_the_bookmark_minute(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z"))
+
+    run_sync(base_config(lookback_window_days=0), state=state, streams={"calls"})
+
+    assert _window(fake, "calls")[0] == "2026-11-20T15:30"
+
+
+def test_bookmark_with_an_offset_is_compared_as_an_instant(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T10:30:00-05:00"))
+
+    run_sync(base_config(lookback_window_days=1), state=state, streams={"calls"})
+
+    assert _window(fake, "calls")[0] == "2026-11-19T15:30"
+
+
+def test_start_date_later_than_bookmark_minus_lookback_wins(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
+
+    run_sync(base_config(start_date="2026-11-18", lookback_window_days=7), state=state, streams={"calls"})
+
+    assert _window(fake, "calls")[0] == "2026-11-18T00:00"
+
+
+def test_each_account_starts_from_its_own_bookmark(fake: FakeCallRail) -> None:
+    populate(fake, accounts=2)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
+
+    run_sync(base_config(lookback_window_days=2), state=state, streams={"calls"})
+
+    assert _window(fake, "calls", "ACC01")[0] == "2026-11-18T15:30"
+    assert _window(fake, "calls", "ACC02")[0] == "2026-11-01T00:00"
+
+
+def test_text_messages_read_the_whole_window_whatever_the_state(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
+
+    run_sync(base_config(start_date="2026-11-02"), state=state, streams={"text_messages", "calls"})
+
+    assert _window(fake, "text_messages")[0] == "2026-11-02T00:00"
+
+
+@pytest.mark.parametrize("stream", DATED)
+def test_end_date_bounds_the_window_and_the_records(fake: FakeCallRail, stream: str) -> None:
+    populate(fake, accounts=1)
+    key = {"calls": "start_time", "form_submissions": "submitted_at", "text_messages": "last_message_at"}[stream]
+
+    result = run_sync(base_config(end_date="2026-11-18T18:45:00Z"), streams={stream})
+
+    assert _window(fake, stream)[1] == "2026-11-18T18:45"
+    assert all(r[key] < "2026-11-18T18:46" for r in result.records(stream))

@@ -1,0 +1,97 @@
+"""`fields=`: exactly the optional fields selected in the catalog, and only documented names."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_callrail.schemas import OPTIONAL_FIELDS
+from tests.fake_callrail import (
+    FakeCallRail,
+    base_config,
+    deselect_properties,
+    discovered_catalog,
+    populate,
+    run_sync,
+    select_streams,
+)
+
+
+def _fields(fake: FakeCallRail, stream: str) -> list[set[str] | None]:
+    return [set(r.params["fields"].split(",")) if "fields" in r.params else None for r in fake.requests(stream)]
+
+
+def test_calls_request_every_optional_field_when_all_are_selected(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(), streams={"calls"})
+
+    assert _fields(fake, "calls") == [set(OPTIONAL_FIELDS["calls"])]
+
+
+def test_a_field_deselected_in_the_catalog_leaves_the_request_and_the_records(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    config = base_config()
+    catalog = deselect_properties(select_streams(config, {"calls"}), "calls", {"note", "value"})
+
+    result = run_sync(config, catalog=catalog)
+
+    assert _fields(fake, "calls") == [set(OPTIONAL_FIELDS["calls"]) - {"note", "value"}]
+    assert result.records("calls")
+    assert all("value" not in r and "note" not in r for r in result.records("calls"))
+
+
+@pytest.mark.parametrize("stream", ["calls", "form_submissions", "trackers", "companies", "text_messages"])
+def test_deselecting_every_optional_field_drops_the_fields_parameter(fake: FakeCallRail, stream: str) -> None:
+    populate(fake, accounts=1)
+    config = base_config()
+    catalog = deselect_properties(select_streams(config, {stream}), stream, set(OPTIONAL_FIELDS[stream]))
+
+    run_sync(config, catalog=catalog)
+
+    assert fake.requests(stream)
+    assert _fields(fake, stream) == [None] * len(fake.requests(stream))
+
+
+def test_configured_accounts_request_numeric_id_only_when_selected(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+    config = base_config(account_ids=["ACC01"])
+    catalog = deselect_properties(select_streams(config, {"accounts"}), "accounts", {"numeric_id"})
+
+    run_sync(config, streams={"accounts"})
+    run_sync(config, catalog=catalog)
+
+    asked = [r.params.get("fields") for r in fake.requests("account")]
+    assert "numeric_id" in asked
+    assert asked[-1] is None
+
+
+def test_fields_never_name_anything_outside_the_documented_optional_fields(fake: FakeCallRail) -> None:
+    fake.page_size = 2
+    populate(fake)
+
+    run_sync(base_config())
+
+    sent = [r for r in fake.requests() if "fields" in r.params]
+    assert {r.stream for r in sent} >= {"calls", "form_submissions", "trackers", "companies", "text_messages"}
+    for request in sent:
+        stream = "accounts" if request.stream == "account" else str(request.stream)
+        assert set(request.params["fields"].split(",")) <= OPTIONAL_FIELDS[stream], request
+
+
+@pytest.mark.parametrize("stream", [s for s, names in OPTIONAL_FIELDS.items() if not names])
+def test_streams_without_optional_fields_send_no_fields_parameter(fake: FakeCallRail, stream: str) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(), streams={stream})
+
+    assert fake.requests(stream)
+    assert all("fields" not in r.params for r in fake.requests(stream))
+
+
+def test_single_call_only_fields_are_not_part_of_the_calls_stream() -> None:
+    catalog = discovered_catalog(base_config())
+    calls = next(s for s in catalog["streams"] if s["tap_stream_id"] == "calls")
+
+    for name in ("conversational_transcript", "integration_data"):
+        assert name not in OPTIONAL_FIELDS["calls"]
+        assert name not in calls["schema"]["properties"]

@@ -1,0 +1,117 @@
+"""Offset pagination: every page once, `per_page=250`, and never a request past the last page."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from tests.fake_callrail import FakeCallRail, base_config, make_call, populate, run_sync
+
+FIRST_CALL = datetime(2026, 11, 10, tzinfo=timezone.utc)
+
+
+def _add_calls(fake: FakeCallRail, count: int) -> None:
+    fake.add_account("ACC01")
+    fake.add(
+        "calls",
+        "ACC01",
+        *[
+            make_call(i, "COM01A", (FIRST_CALL + timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%SZ"), id=f"CAL{i:04d}")
+            for i in range(count)
+        ],
+    )
+
+
+def _add_leads(fake: FakeCallRail, count: int) -> None:
+    fake.add_account("ACC01")
+    fake.add("leads", "ACC01", *[{"id": f"PER{i:04d}", "company_id": "COM01A"} for i in range(count)])
+
+
+def _pages(fake: FakeCallRail, stream: str) -> list[int]:
+    return [int(r.params["page"]) for r in fake.requests(stream)]
+
+
+def test_calls_reads_every_page_once_and_stops_on_total_pages(fake: FakeCallRail) -> None:
+    _add_calls(fake, 600)
+
+    result = run_sync(base_config(), streams={"calls"})
+
+    assert _pages(fake, "calls") == [1, 2, 3]
+    ids = [r["id"] for r in result.records("calls")]
+    assert len(ids) == 600
+    assert len(set(ids)) == 600
+
+
+def test_full_last_page_is_not_followed_by_a_request_for_the_empty_page(fake: FakeCallRail) -> None:
+    _add_calls(fake, 500)
+
+    result = run_sync(base_config(), streams={"calls"})
+
+    assert _pages(fake, "calls") == [1, 2]
+    assert len(result.records("calls")) == 500
+
+
+def test_single_page_stream_makes_one_request(fake: FakeCallRail) -> None:
+    _add_leads(fake, 3)
+
+    result = run_sync(base_config(), streams={"leads"})
+
+    assert _pages(fake, "leads") == [1]
+    assert len(result.records("leads")) == 3
+
+
+def test_without_total_pages_a_short_page_ends_the_series(fake: FakeCallRail) -> None:
+    fake.omit_total_pages = True
+    _add_leads(fake, 300)
+
+    result = run_sync(base_config(), streams={"leads"})
+
+    assert _pages(fake, "leads") == [1, 2]
+    assert len({r["id"] for r in result.records("leads")}) == 300
+
+
+def test_without_total_pages_a_full_last_page_ends_on_the_empty_page_after_it(fake: FakeCallRail) -> None:
+    fake.omit_total_pages = True
+    _add_leads(fake, 250)
+
+    result = run_sync(base_config(), streams={"leads"})
+
+    assert _pages(fake, "leads") == [1, 2]
+    assert len(result.records("leads")) == 250
+
+
+def test_many_small_pages_follow_total_pages_not_the_page_size(fake: FakeCallRail) -> None:
+    # CallRail may serve fewer items than asked for; total_pages is what counts.
+    fake.page_size = 2
+    _add_leads(fake, 7)
+
+    result = run_sync(base_config(), streams={"leads"})
+
+    assert _pages(fake, "leads") == [1, 2, 3, 4]
+    assert sorted(r["id"] for r in result.records("leads")) == [f"PER{i:04d}" for i in range(7)]
+
+
+def test_every_list_request_asks_for_250_per_page(fake: FakeCallRail) -> None:
+    fake.page_size = 2
+    populate(fake)
+
+    run_sync(base_config())
+
+    list_requests = [r for r in fake.requests() if r.stream != "account"]
+    assert {r.stream for r in list_requests} >= {
+        "accounts",
+        "companies",
+        "users",
+        "tags",
+        "trackers",
+        "calls",
+        "form_submissions",
+        "text_messages",
+        "leads",
+        "integrations",
+        "notifications",
+        "outbound_caller_ids",
+    }
+    assert all(r.params.get("per_page") == "250" for r in list_requests), [
+        (r.path, r.params) for r in list_requests if r.params.get("per_page") != "250"
+    ]
+    assert all("page" in r.params for r in list_requests)
