@@ -1,0 +1,82 @@
+"""Settings and state are checked before the first request: one line naming the problem, exit 1."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tap_callrail.settings import config_problems, state_problems
+from tests.conftest import CliResult
+from tests.fake_callrail import FakeCallRail, base_config
+
+
+def _assert_refused(result: CliResult, fake: FakeCallRail, *names: str) -> None:
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    naming = [line for line in result.output.splitlines() if all(name in line for name in names)]
+    assert len(naming) == 1, result.output[-2000:]
+    assert not fake.mocker.request_history
+
+
+@pytest.mark.parametrize(
+    ("overrides", "names"),
+    [
+        ({"start_date": "yesterday"}, ("start_date", "yesterday")),
+        ({"start_date": "2026-13-01"}, ("start_date", "2026-13-01")),
+        ({"end_date": "2026-02-30"}, ("end_date", "2026-02-30")),
+        ({"start_date": "2026-11-10", "end_date": "2026-11-01"}, ("end_date", "start_date")),
+        ({"lookback_window_days": -1}, ("lookback_window_days", "-1")),
+        ({"requests_per_hour": -5}, ("requests_per_hour", "-5")),
+        ({"requests_per_day": -1}, ("requests_per_day", "-1")),
+        ({"max_retries": -2}, ("max_retries", "-2")),
+        ({"backoff_max_seconds": 0}, ("backoff_max_seconds",)),
+        ({"backoff_max_seconds": -3}, ("backoff_max_seconds",)),
+        ({"lookback_window_days": "seven"}, ("lookback_window_days",)),
+        ({"api_key": ""}, ("api_key",)),
+        ({"api_key": None}, ("api_key",)),
+        ({"account_ids": ["ACC01", ""]}, ("account_ids",)),
+        ({"data_quality": "sometimes"}, ("data_quality",)),
+    ],
+)
+def test_bad_setting_is_refused_with_one_line_naming_it(
+    fake: FakeCallRail, cli: Callable[..., CliResult], overrides: dict, names: tuple[str, ...]
+) -> None:
+    config = base_config()
+    config.update(overrides)
+
+    result = cli({k: v for k, v in config.items() if v is not None})
+
+    _assert_refused(result, fake, *names)
+
+
+def test_every_problem_is_reported_not_just_the_first() -> None:
+    problems = config_problems({"api_key": "k", "start_date": "soon", "lookback_window_days": -1, "max_retries": -1})
+
+    assert len(problems) == 3
+    assert all("\n" not in p for p in problems)
+
+
+def test_valid_settings_raise_no_problem() -> None:
+    assert (
+        config_problems(base_config(start_date="2026-01-31T14:00:00Z", end_date="2026-02-01", lookback_window_days=0))
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "state",
+    ['{"bookmarks": {', "[]", '{"bookmarks": []}', '{"bookmarks": {"calls": 5}}'],
+)
+def test_malformed_state_file_is_refused_with_one_line(
+    fake: FakeCallRail, cli: Callable[..., CliResult], state: str
+) -> None:
+    result = cli(base_config(), state=state)
+
+    _assert_refused(result, fake, "--state")
+
+
+def test_empty_state_file_means_no_state() -> None:
+    assert state_problems("") is None
+    assert state_problems('{"bookmarks": {}}') is None
