@@ -1,0 +1,443 @@
+"""`Emulator`: the data set, its mutations, fault injection, the request log and the server."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from callrail_emulator import fields as catalogue
+from callrail_emulator.api import CallRailApi
+from callrail_emulator.calls import AccountCalls, CallFactory
+from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts
+from callrail_emulator.faults import Faults
+from callrail_emulator.ids import masked_id, short_id
+from callrail_emulator.render import UTC_MS, Stamp, render_record
+from callrail_emulator.timeutil import UTC, retention_cutoff_ms, to_ms, zone
+from callrail_emulator.wire import Request, Response
+
+_ID_PREFIX = {
+    "companies": "COM", "users": "USR", "trackers": "TRK", "form_submissions": "FOR",
+    "leads": "PER",
+}
+_UTC_ZONE = zone("Etc/UTC")
+
+
+def _default_edit(generation: int) -> dict[str, Any]:
+    return {
+        "note": f"Edited by the emulator (#{generation})",
+        "tags": ["Edited", f"Edit {generation}"],
+        "lead_status": "good_lead",
+        "value": 100 + generation,
+        "customer_name": f"Edited Caller {generation}",
+    }
+
+
+class Emulator:
+    """An in-process CallRail API v3 (read side) with a deterministic, seeded data set.
+
+    `Emulator()` holds 2 accounts; the second account's plan lacks outbound caller ids
+    (caller_ids.json answers 403). The package docstring lists what the data set holds.
+    """
+
+    def __init__(
+        self,
+        seed: int = 7,
+        api_key: str = "test-key",
+        accounts: int = 2,
+        calls_per_account: int = 300,
+        user_time_zone: str = "America/New_York",
+        now: datetime | None = None,
+        *,
+        history_days: int = 700,
+        companies_per_account: int = 3,
+        users_per_account: int = 5,
+        tags_per_account: int = 6,
+        trackers_per_account: int = 4,
+        form_submissions_per_account: int = 40,
+        conversations_per_account: int = 25,
+        leads_per_account: int = 20,
+        integrations_per_company: int = 1,
+        notifications_per_account: int = 3,
+        caller_ids_per_company: int = 2,
+        accounts_without_caller_ids: Iterable[int] = (1,),
+        forbidden: Iterable[tuple[int | str, str]] = (),
+    ) -> None:
+        if now is not None and now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        if accounts < 1 or companies_per_account < 1 or trackers_per_account < 1:
+            raise ValueError("need at least one account, company and tracker")
+        self.api_key = api_key
+        self.user_time_zone = zone(user_time_zone)
+        self._fixed_now = now
+        anchor = now or datetime.now(UTC)
+        self._config = DataConfig(
+            seed=seed,
+            accounts=accounts,
+            anchor_ms=to_ms(anchor),
+            history_days=history_days,
+            calls_per_account=calls_per_account,
+            companies_per_account=companies_per_account,
+            users_per_account=users_per_account,
+            tags_per_account=tags_per_account,
+            trackers_per_account=trackers_per_account,
+            form_submissions_per_account=form_submissions_per_account,
+            conversations_per_account=conversations_per_account,
+            leads_per_account=leads_per_account,
+            integrations_per_company=integrations_per_company,
+            notifications_per_account=notifications_per_account,
+            caller_ids_per_company=caller_ids_per_company,
+        )
+        self._accounts: list[AccountData] = build_accounts(self._config)
+        end_ms = self._config.anchor_ms - 600_000  # the newest call ended ~10 minutes ago
+        self._calls = [
+            AccountCalls(CallFactory(seed, a, calls_per_account, end_ms, history_days * DAY_MS))
+            for a in self._accounts
+        ]
+        self._lock = threading.RLock()
+        self._faults = Faults()
+        self._plan_forbidden = {
+            (self._account(a).index, "outbound_caller_ids")
+            for a in accounts_without_caller_ids if isinstance(a, str) or a < accounts
+        }
+        self._plan_forbidden |= {
+            (self._account(a).index, catalogue.canonical_stream(s)) for a, s in forbidden
+        }
+        self._runtime_forbidden: set[tuple[int, str]] = set()
+        self._edit_generation = 0
+        self._bad_records = 0
+        self.requests: list[dict[str, Any]] = []
+        self._api = CallRailApi(self)
+        self._server: Any = None
+
+    # --- identity ----------------------------------------------------------------------------
+
+    @property
+    def account_ids(self) -> list[str]:
+        return [a.id for a in self._accounts]
+
+    def numeric_id(self, account_id: str | int) -> int:
+        return self._account(account_id).numeric_id
+
+    def company_ids(self, account_id: str | int) -> list[str]:
+        with self._lock:
+            return [c["id"] for c in self._account(account_id).streams["companies"]]
+
+    def clock(self) -> datetime:
+        """The emulator's "now": the fixed `now` if one was given, else the real time."""
+        return self._fixed_now or datetime.now(UTC)
+
+    def set_now(self, moment: datetime | None) -> None:
+        """Freeze the clock at `moment` (None: follow the real time again)."""
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("moment must be timezone-aware")
+        with self._lock:
+            self._fixed_now = moment
+
+    # --- what CallRail currently holds -------------------------------------------------------
+
+    def records(
+        self, stream: str, account_id: str | int | None = None, all_fields: bool = True
+    ) -> list[dict[str, Any]]:
+        """Records as the API renders them with time_zone=Etc/UTC (all optional fields)."""
+        stream = catalogue.canonical_stream(stream)
+        fields = catalogue.DEFAULT_FIELDS[stream]
+        if all_fields:
+            fields += catalogue.OPTIONAL_FIELDS[stream]
+        with self._lock:
+            accounts = self._accounts if account_id is None else [self._account(account_id)]
+            if stream == "accounts":
+                return [render_record(a.record, fields, _UTC_ZONE) for a in accounts]
+            out: list[dict[str, Any]] = []
+            cutoff = retention_cutoff_ms(self.clock())
+            for account in accounts:
+                if stream == "calls":
+                    calls = self._calls[account.index]
+                    _, items = calls.window(cutoff, 2**62, None, False, 0, 2**62)
+                    out += [calls.render_dict(t, i, _UTC_ZONE, fields) for t, i in items]
+                    continue
+                key = catalogue.DATE_FILTERED.get(stream)
+                out += [
+                    render_record(r, fields, _UTC_ZONE) for r in account.streams[stream]
+                    if key is None or r[key].ms >= cutoff
+                ]
+            return out
+
+    def ids(self, stream: str, account_id: str | int | None = None) -> set[Any]:
+        stream = catalogue.canonical_stream(stream)
+        if stream != "calls":
+            return {r["id"] for r in self.records(stream, account_id, all_fields=False)}
+        with self._lock:
+            accounts = self._accounts if account_id is None else [self._account(account_id)]
+            cutoff = retention_cutoff_ms(self.clock())
+            found: set[Any] = set()
+            for account in accounts:
+                calls = self._calls[account.index]
+                _, items = calls.window(cutoff, 2**62, None, False, 0, 2**62)
+                found |= {calls.factory.ids.id_of(i) for _t, i in items}
+                found |= {o["id"] for o in calls.overrides.values() if "id" in o}
+            return found
+
+    # --- mutations ---------------------------------------------------------------------------
+
+    def edit_calls(self, account_id: str | int, n: int, **changes: Any) -> list[str]:
+        """Edit the n most recent calls (tags, note, lead_status, value, customer_name …)."""
+        with self._lock:
+            calls = self._calls[self._account(account_id).index]
+            cutoff = retention_cutoff_ms(self.clock())
+            _, items = calls.window(cutoff, 2**62, None, True, 0, n)
+            self._edit_generation += 1
+            update = changes or _default_edit(self._edit_generation)
+            for _t, i in items:
+                calls.edits.setdefault(i, {}).update(copy.deepcopy(update))
+            return [calls.factory.ids.id_of(i) for _t, i in items]
+
+    def add_calls(
+        self, account_id: str | int, n: int, start: datetime | None = None
+    ) -> list[str]:
+        """n new calls after the current latest one (before "now"), or from `start` on."""
+        with self._lock:
+            calls = self._calls[self._account(account_id).index]
+            if start is not None:
+                times = [to_ms(start) + k * 1000 for k in range(n)]
+            else:
+                now_ms = to_ms(self.clock())
+                latest = calls.latest_ms(retention_cutoff_ms(self.clock())) or now_ms - 3_600_000
+                step = max(1, min(60_000, (now_ms - latest - 1) // (n + 1)))
+                times = [latest + step * (k + 1) for k in range(n)]
+            return [calls.factory.ids.id_of(calls.add(t)) for t in times]
+
+    def mark_spam(self, account_id: str | int, call_id: str) -> None:
+        """The call disappears from lists and its detail answers 404 (callrail-api.md §7.3)."""
+        with self._lock:
+            calls = self._calls[self._account(account_id).index]
+            index = calls.factory.ids.index_of(call_id)
+            if index is None or calls.start_of(index) is None:
+                raise KeyError(f"no call {call_id} in account {account_id}")
+            calls.spam.add(index)
+
+    def delete(self, stream: str, account_id: str | int, record_id: Any) -> None:
+        """Hard delete: the record is gone from every list (calls: same as mark_spam)."""
+        stream = catalogue.canonical_stream(stream)
+        if stream == "calls":
+            self.mark_spam(account_id, record_id)
+            return
+        if stream == "accounts":
+            raise ValueError("accounts cannot be deleted")
+        with self._lock:
+            records = self._account(account_id).streams[stream]
+            kept = [r for r in records if str(r["id"]) != str(record_id)]
+            if len(kept) == len(records):
+                raise KeyError(f"no {stream} record {record_id!r} in account {account_id}")
+            records[:] = kept
+
+    def disable(self, stream: str, account_id: str | int, record_id: str) -> None:
+        """Soft delete of a company or tracker: status disabled, disabled_at now (§7.3)."""
+        stream = catalogue.canonical_stream(stream)
+        if stream not in ("companies", "trackers"):
+            raise ValueError("only companies and trackers are soft-deleted")
+        with self._lock:
+            for record in self._account(account_id).streams[stream]:
+                if record["id"] == record_id:
+                    record["status"] = "disabled"
+                    record["disabled_at"] = Stamp(to_ms(self.clock()), UTC_MS)
+                    return
+            raise KeyError(f"no {stream} record {record_id!r} in account {account_id}")
+
+    def add_bad_record(self, stream: str, account_id: str | int, **fields: Any) -> Any:
+        """Add a record like the existing ones with `fields` overridden; returns its id."""
+        stream = catalogue.canonical_stream(stream)
+        if stream == "accounts":
+            raise ValueError("add_bad_record does not support accounts")
+        with self._lock:
+            account = self._account(account_id)
+            self._bad_records += 1
+            now_ms = to_ms(self.clock())
+            if stream == "calls":
+                calls = self._calls[account.index]
+                index = calls.add(now_ms - 60_000, fields)
+                return fields.get("id", calls.factory.ids.id_of(index))
+            records = account.streams[stream]
+            template = next(iter(records), None) or _first_record(self._accounts, stream)
+            record = copy.deepcopy(template)
+            record["id"] = self._new_id(stream, account, records)
+            key = catalogue.DATE_FILTERED.get(stream)
+            if key:
+                record[key] = Stamp(now_ms - 60_000, record[key].style)
+            record.update(fields)
+            records.append(record)
+            return record["id"]
+
+    def _new_id(self, stream: str, account: AccountData, records: list[dict[str, Any]]) -> Any:
+        seed = self._config.seed
+        if stream in _ID_PREFIX:
+            return masked_id(_ID_PREFIX[stream], seed, "bad", account.index, self._bad_records)
+        if stream == "text_messages":
+            return short_id(seed, "bad", account.index, self._bad_records)
+        existing = [r["id"] for r in records if isinstance(r["id"], int)]
+        return max(existing, default=9_000_000 + account.index * 10_000) + 1
+
+    # --- request log -------------------------------------------------------------------------
+
+    def request_count(self, path_contains: str | None = None, status: int | None = None) -> int:
+        with self._lock:
+            return sum(
+                1 for r in self.requests
+                if (path_contains is None or path_contains in r["path"])
+                and (status is None or r["status"] == status)
+            )
+
+    def reset_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
+    # --- faults ------------------------------------------------------------------------------
+
+    def fault_every(
+        self, n: int, kinds: Iterable[str | int] = ("500", "503", "drop", "truncated_json")
+    ) -> None:
+        """Every n-th API request from now on fails, rotating through `kinds`."""
+        with self._lock:
+            self._faults.set_every(n, tuple(kinds))
+
+    def rate_limit(self, count: int, retry_after: int | datetime | None = None) -> None:
+        """The next `count` API requests get 429 (Retry-After in seconds or as an HTTP-date)."""
+        with self._lock:
+            self._faults.set_rate_limit(count, retry_after)
+
+    def persistent_fault(self, status: int | str = 500) -> None:
+        """Every API request fails with `status` (or "drop"/"truncated_json") until cleared."""
+        with self._lock:
+            self._faults.set_persistent(status)
+
+    def forbid(self, account_id: str | int, stream: str) -> None:
+        with self._lock:
+            index = self._account(account_id).index
+            self._runtime_forbidden.add((index, catalogue.canonical_stream(stream)))
+
+    def clear_faults(self) -> None:
+        """Remove injected faults and forbid() calls (not the data set's plan restrictions)."""
+        with self._lock:
+            self._faults.clear()
+            self._runtime_forbidden.clear()
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+        """Serve in a daemon thread; returns the base URL `http://host:port/v3`."""
+        from callrail_emulator.server import EmulatorServer
+
+        if self._server is not None:
+            raise RuntimeError("already started")
+        self._server = EmulatorServer(self, host, port)
+        self._server.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("not started")
+        return f"http://{self._server.host}:{self._server.port}/v3"
+
+    def __enter__(self) -> Emulator:
+        if self._server is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def dispatch(self, req: Request) -> Response:
+        """Answer one HTTP request (API or control surface) and log API requests."""
+        if req.path.startswith("/_emulator/"):
+            from callrail_emulator.control import handle_control
+
+            return handle_control(self, req)
+        with self._lock:
+            fault = self._faults.next_fault()
+            if fault is None or fault.truncate:
+                response = self._api.handle(req)
+                if fault is not None:
+                    cut = max(1, len(response.body) // 2)
+                    response = Response(200, response.body[:cut], response.headers)
+            else:
+                response = fault
+            token = self._api.account_token(req.path)
+            account = self._account_by_token(token) if token else None
+            self.requests.append({
+                "method": req.method,
+                "path": req.path,
+                "query": {k: list(v) for k, v in req.query.items()},
+                "status": None if response.drop else response.status,
+                "account_id": account.id if account else None,
+                "ts": time.time(),
+                "fault": fault is not None,
+            })
+        return response
+
+    # --- internals shared with api.py / control.py --------------------------------------------
+
+    def _account(self, key: str | int) -> AccountData:
+        if isinstance(key, int) and not isinstance(key, bool) and 0 <= key < len(self._accounts):
+            return self._accounts[key]
+        account = self._account_by_token(str(key))
+        if account is None:
+            raise KeyError(f"unknown account {key!r}")
+        return account
+
+    def _account_by_token(self, token: str) -> AccountData | None:
+        """The account a path names by masked id (`ACC…`) or 9-digit numeric id."""
+        for account in self._accounts:
+            if token == account.id or token == str(account.numeric_id):
+                return account
+        return None
+
+    def _is_forbidden(self, index: int, stream: str) -> bool:
+        key = (index, stream)
+        return key in self._plan_forbidden or key in self._runtime_forbidden
+
+    def state(self) -> dict[str, Any]:
+        """A JSON-ready summary for GET /_emulator/state."""
+        with self._lock:
+            cutoff = retention_cutoff_ms(self.clock())
+            accounts = []
+            for account in self._accounts:
+                calls = self._calls[account.index]
+                counts = {s: len(v) for s, v in account.streams.items()}
+                counts["calls"] = calls.window(cutoff, 2**62, None, False, 0, 0)[0]
+                accounts.append({
+                    "id": account.id,
+                    "numeric_id": account.numeric_id,
+                    "name": account.record["name"],
+                    "company_ids": [c["id"] for c in account.streams["companies"]],
+                    "counts": counts,
+                    "forbidden": sorted(
+                        s for i, s in self._plan_forbidden | self._runtime_forbidden
+                        if i == account.index
+                    ),
+                })
+            return {
+                "base_url": self.base_url if self._server else None,
+                "now": self.clock().isoformat(),
+                "user_time_zone": self.user_time_zone.key,
+                "seed": self._config.seed,
+                "accounts": accounts,
+                "faults": self._faults.describe(),
+                "requests": len(self.requests),
+            }
+
+
+def _first_record(accounts: list[AccountData], stream: str) -> dict[str, Any]:
+    for account in accounts:
+        if account.streams[stream]:
+            return account.streams[stream][0]
+    raise ValueError(f"no {stream} record to copy")
+

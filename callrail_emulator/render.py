@@ -1,0 +1,59 @@
+"""Rendering of stored records: timestamps take the form CallRail prints for each field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from callrail_emulator.timeutil import iso_offset_ms, iso_utc_ms, iso_utc_s
+
+OFFSET = "offset"  # offset of the effective time zone: call start_time, tag/user created_at
+UTC_MS = "utc_ms"  # `…T14:05:09.119Z`
+UTC_S = "utc_s"  # `…T14:05:09Z`
+
+
+class Stamp:
+    """An instant stored in a record, printed in `style` when the record is rendered."""
+
+    __slots__ = ("ms", "style")
+
+    def __init__(self, ms: int, style: str) -> None:
+        self.ms = ms
+        self.style = style
+
+    def render(self, tz: ZoneInfo) -> str:
+        if self.style == OFFSET:
+            return iso_offset_ms(self.ms, tz)
+        if self.style == UTC_MS:
+            return iso_utc_ms(self.ms)
+        return iso_utc_s(self.ms)
+
+    def __repr__(self) -> str:
+        return f"Stamp({self.ms}, {self.style!r})"
+
+
+def render_value(value: Any, tz: ZoneInfo) -> Any:
+    if isinstance(value, Stamp):
+        return value.render(tz)
+    if isinstance(value, dict):
+        return {k: render_value(v, tz) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render_value(v, tz) for v in value]
+    return value
+
+
+def render_record(record: dict[str, Any], fields: tuple[str, ...], tz: ZoneInfo) -> dict[str, Any]:
+    """The record as the API prints it: only `fields`, in that order."""
+    return {f: render_value(record[f], tz) for f in fields if f in record}
+
+
+def sort_value(value: Any) -> tuple[bool, bool, Any]:
+    """A sortable form of a stored value: timestamps by instant, text after numbers, nulls last."""
+    if isinstance(value, Stamp):
+        value = value.ms
+    elif isinstance(value, (list, dict)):
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if value is None:
+        return (True, False, 0)
+    return (False, isinstance(value, str), value)
