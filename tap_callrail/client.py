@@ -25,6 +25,7 @@ from tap_callrail.retry import RETRIABLE_EXCEPTIONS
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.timeutil import (
     UTC,
+    is_date_only,
     parse_setting_datetime,
     parse_timestamp,
     request_minute,
@@ -172,12 +173,10 @@ class CallRailStream(RESTStream[int]):
             return [
                 Series(f"company {context['company_id']}", {"company_id": context["company_id"]})
             ]
-        if self.per_company:
-            return [
-                Series(f"company {company_id}", {"company_id": company_id})
-                for company_id in self.scope.companies(account_id)
-            ]
         restricted = self.scope.company_filter(account_id)
+        if self.per_company:
+            companies = self.scope.companies(account_id) if restricted is None else restricted
+            return [Series(f"company {company_id}", {"company_id": company_id}) for company_id in companies]
         if self.company_filter and restricted is not None:
             return [Series(f"company {c}", {"company_id": c}) for c in restricted]
         return [Series("all companies")]
@@ -332,6 +331,9 @@ class CallRailStream(RESTStream[int]):
             start = floor
         end_setting = self.config.get("end_date")
         end = parse_setting_datetime(end_setting) if end_setting else now
+        if end_setting and is_date_only(end_setting):
+            # Like CallRail, a date-only end_date includes that whole day.
+            end += timedelta(days=1, minutes=-1)
         return start, max(end, start)
 
     def bookmark(self, context: Context | None) -> datetime | None:
@@ -355,21 +357,29 @@ class CallRailStream(RESTStream[int]):
         emitted: set[Any] = set()
         self._records_read = 0
         try:
-            for series in self.request_series(context):
-                label = f"{self.name} {account_id} {series.label}"
+            try:
+                series_list = self.request_series(context)
+            except ForbiddenError as exc:
+                series_list = []
+                self.skip_forbidden(f"{self.name} {account_id} (listing its companies)", exc)
+            for series in series_list:
                 try:
                     yield from self.read_series(context, series, emitted)
                 except ForbiddenError as exc:
-                    self.read_complete = False
-                    self.logger.warning(
-                        "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
-                        "lacks this feature here; the rest of the sync goes on.",
-                        label,
-                        exc,
-                    )
+                    self.skip_forbidden(f"{self.name} {account_id} {series.label}", exc)
         finally:
             stats.finished(self.name, account_id)
             self._tap.progress.done(self.name, str(account_id), self._records_read)  # type: ignore[attr-defined]
+
+    def skip_forbidden(self, label: str, exc: ForbiddenError) -> None:
+        """403 below accounts: a feature the plan lacks. Skip it, finish the rest, delete nothing."""
+        self.read_complete = False
+        self.logger.warning(
+            "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
+            "lacks this feature here; the rest of the sync goes on.",
+            label,
+            exc,
+        )
 
     def read_series(
         self, context: Context, series: Series, emitted: set[Any]
@@ -469,7 +479,10 @@ class CallRailStream(RESTStream[int]):
         """
         self.read_complete = True
         version = None
-        if self.replication_key is None and self.config.get("emit_activate_version_messages"):
+        # Dated streams (text messages too) never delete: conversations outside the window,
+        # or purged after 25 months, stay in the warehouse.
+        full_table = self.replication_key is None and not self.date_filtered
+        if full_table and self.config.get("emit_activate_version_messages"):
             version = int(time.time() * 1000)
             # Records carry this version; ACTIVATE_VERSION follows only after the read.
             self._stream_version = version

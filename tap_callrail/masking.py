@@ -14,7 +14,9 @@ from urllib.parse import parse_qsl, urlsplit
 MASK = "***"
 
 # Whole words only: `api_key` and `authToken` are secrets, `keywords` and `author` are not.
-SECRET_WORDS = frozenset({"token", "key", "secret", "password", "auth", "passwd", "apikey"})
+SECRET_WORDS = frozenset(
+    {"token", "key", "secret", "password", "auth", "passwd", "apikey", "authorization", "credentials"}
+)
 _WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 # Chat webhook URLs embed their credential in the path.
 _CHAT_WEBHOOK_HOSTS = (

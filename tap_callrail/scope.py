@@ -13,6 +13,8 @@ from tap_callrail.errors import CallRailConfigError, CallRailNotFoundError
 if TYPE_CHECKING:
     from tap_callrail.client import CallRailStream
 
+from tap_callrail.client import ForbiddenError
+
 
 class Scope:
     """Accounts, companies and partitions of one run; each list is requested once."""
@@ -50,10 +52,10 @@ class Scope:
         for account_id in configured:
             try:
                 account = self._transport.fetch_object(f"/a/{account_id}.json", label="accounts")
-            except CallRailNotFoundError:
+            except (CallRailNotFoundError, ForbiddenError):
                 raise CallRailConfigError(
                     f"account_ids: CallRail does not know account '{account_id}' for this API "
-                    "key (HTTP 404). Use the ACC… id or the numeric id from the CallRail URL "
+                    "key (HTTP 404/403). Use the ACC… id or the numeric id from the CallRail URL "
                     "of an account the key's user can see, or leave account_ids empty."
                 ) from None
             accounts.setdefault(str(account["id"]), account)

@@ -122,6 +122,14 @@ class TapCallRail(Tap):
             description="Data-quality checks: warn (report findings), fail (report, then exit "
             "non-zero after all records and state are written) or off.",
         ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            title="Mark deleted rows",
+            description="Let the target mark rows gone from CallRail as deleted in the full-table "
+            "streams; sent only after a complete, un-narrowed read of a whole stream.",
+        ),
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:

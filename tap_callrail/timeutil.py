@@ -69,6 +69,11 @@ def parse_setting_datetime(value: str | date | datetime) -> datetime:
     return parse_timestamp(text)
 
 
+def is_date_only(value: object) -> bool:
+    """True for a setting written as a plain date (`2025-01-31`)."""
+    return isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()) is not None
+
+
 def retention_floor(now: datetime) -> datetime:
     """The earliest instant CallRail still holds, plus a day of safety margin."""
     month_index = now.year * 12 + (now.month - 1) - RETENTION_MONTHS

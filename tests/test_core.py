@@ -101,12 +101,6 @@ def test_about_markdown_lists_every_setting(cli: Callable[..., CliResult]) -> No
         assert f"| {setting} |" in result.stdout, setting
 
 
-@pytest.mark.xfail(
-    reason="BUG: tap.TapCallRail.config_jsonschema lacks emit_activate_version_messages and SDK 0.54.9 "
-    "does not append it (capabilities.EMIT_ACTIVATE_VERSION_CONFIG is unused), so --about omits the "
-    "setting the deletes depend on",
-    strict=True,
-)
 def test_about_lists_the_emit_activate_version_messages_setting(cli: Callable[..., CliResult]) -> None:
     result = cli(None, "--about", "--format", "markdown")
 

@@ -170,3 +170,11 @@ def test_end_date_bounds_the_window_and_the_records(fake: FakeCallRail, stream: 
 
     assert _window(fake, stream)[1] == "2026-11-18T18:45"
     assert all(r[key] < "2026-11-18T18:46" for r in result.records(stream))
+
+
+def test_date_only_end_date_includes_that_whole_day(fake: FakeCallRail) -> None:
+    populate(fake, accounts=1)
+
+    run_sync(base_config(start_date="2026-11-01", end_date="2026-11-20"), streams={"calls"})
+
+    assert _window(fake, "calls") == ("2026-11-01T00:00", "2026-11-20T23:59")

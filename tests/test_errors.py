@@ -179,12 +179,6 @@ def test_cli_400_exits_non_zero_with_callrails_message_and_no_traceback(
     assert errors and "trackers" in errors[0], output[-2000:]
 
 
-@pytest.mark.xfail(
-    reason="BUG: client.CallRailStream.get_records calls request_series (which lists the account's "
-    "companies through scope.companies) outside its 403 guard, so a 403 on companies.json crashes "
-    "integrations/outbound_caller_ids with client.ForbiddenError instead of skipping the partition",
-    strict=True,
-)
 def test_403_on_the_company_list_skips_the_fan_outs_of_that_account(fake: FakeCallRail) -> None:
     populate(fake)
     fake.fail("companies", "ACC01", 403, FORBIDDEN)

@@ -63,11 +63,6 @@ def test_unknown_account_id_stops_the_run_naming_it(fake: FakeCallRail) -> None:
     assert "\n" not in message
 
 
-@pytest.mark.xfail(
-    reason="BUG: scope._fetch_configured_accounts only turns a 404 into a one-line error; a 403 "
-    "(account the key's user cannot see) escapes as client.ForbiddenError with a stack trace",
-    strict=True,
-)
 def test_account_the_key_cannot_see_stops_the_run_naming_it(fake: FakeCallRail) -> None:
     populate(fake)
     fake.fail("account", "ACC02", 403, {"error": "You do not have permission to perform the requested action"})
@@ -191,11 +186,6 @@ def test_company_scoped_fan_outs_are_read_once_per_company_of_the_account(fake: 
         assert sorted(r["company_id"] for r in result.records(stream)) == ["COM01A", "COM01B", "COM02A", "COM02B"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: client.CallRailStream.request_series reads per_company streams for every company "
-    "of the account (scope.companies) and ignores company_ids (scope.company_filter)",
-    strict=True,
-)
 @pytest.mark.parametrize("stream", ["integrations", "outbound_caller_ids"])
 def test_company_ids_restrict_the_per_company_fan_outs(fake: FakeCallRail, stream: str) -> None:
     populate(fake)
