@@ -15,7 +15,7 @@ from callrail_emulator.calls import AccountCalls, CallFactory
 from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts
 from callrail_emulator.faults import Faults
 from callrail_emulator.ids import masked_id, short_id
-from callrail_emulator.render import UTC_MS, Stamp, render_record
+from callrail_emulator.render import EXTRA_FIELDS, UTC_MS, Stamp, render_record
 from callrail_emulator.timeutil import UTC, retention_cutoff_ms, to_ms, zone
 from callrail_emulator.wire import Request, Response
 
@@ -268,6 +268,8 @@ class Emulator:
             if key:
                 record[key] = Stamp(now_ms - 60_000, record[key].style)
             record.update(fields)
+            known = catalogue.known_fields(stream)
+            record[EXTRA_FIELDS] = tuple(name for name in fields if name not in known)
             records.append(record)
             return record["id"]
 

@@ -43,9 +43,14 @@ def render_value(value: Any, tz: ZoneInfo) -> Any:
     return value
 
 
+# Key under which a record added by Emulator.add_bad_record lists its undocumented fields.
+EXTRA_FIELDS = "__extra_fields__"
+
+
 def render_record(record: dict[str, Any], fields: tuple[str, ...], tz: ZoneInfo) -> dict[str, Any]:
-    """The record as the API prints it: only `fields`, in that order."""
-    return {f: render_value(record[f], tz) for f in fields if f in record}
+    """The record as the API prints it: `fields` in that order, then any undocumented extras."""
+    names = (*fields, *record.get(EXTRA_FIELDS, ()))
+    return {f: render_value(record[f], tz) for f in names if f in record}
 
 
 def sort_value(value: Any) -> tuple[bool, bool, Any]:

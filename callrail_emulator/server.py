@@ -70,7 +70,10 @@ class EmulatorServer:
         self.host: str = str(self._server.host)
         self.port: int = int(self._server.port)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"callrail-emulator:{self.port}", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # stop() waits for one poll
+            name=f"callrail-emulator:{self.port}",
+            daemon=True,
         )
 
     def start(self) -> None:
