@@ -41,6 +41,6 @@ def test_same_seed_same_data_different_seed_different_ids() -> None:
 
 
 def test_serving_ceiling_reports_rates() -> None:
-    result = serving_ceiling(pages=3, calls_per_account=10_000, quiet=True)
+    result = serving_ceiling(pages=3, calls_per_account=10_000, repeats=1, quiet=True)
     assert result["http_pages_per_s"] > 0 and result["render_records_per_s"] > 0
     assert result["fields_per_record"] == 78
