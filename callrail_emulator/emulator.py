@@ -177,8 +177,10 @@ class Emulator:
             for account in accounts:
                 calls = self._calls[account.index]
                 _, items = calls.window(cutoff, 2**62, None, False, 0, 2**62)
-                found |= {calls.factory.ids.id_of(i) for _t, i in items}
-                found |= {o["id"] for o in calls.overrides.values() if "id" in o}
+                found |= {
+                    calls.overrides.get(i, {}).get("id") or calls.factory.ids.id_of(i)
+                    for _t, i in items
+                }
             return found
 
     # --- mutations ---------------------------------------------------------------------------
