@@ -37,14 +37,36 @@ def warehouse() -> Iterator[Warehouse]:
 
 
 @pytest.fixture(scope="session")
-def meltano(warehouse: Warehouse, tmp_path_factory: pytest.TempPathFactory) -> MeltanoProject:
-    root = tmp_path_factory.mktemp("meltano-project")
+def workdir() -> Iterator[Path]:
+    """Session folder for the Meltano project and logs.
+
+    Not pytest's tmp_path: pytest prunes old basetemp folders, including ones a concurrent
+    pytest session is still using.
+    """
+    path = Path(tempfile.mkdtemp(prefix="tap-callrail-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def scratch(workdir: Path, request: pytest.FixtureRequest) -> Path:
+    """A folder of this test's own (configs, logs)."""
+    path = workdir / "tests" / re.sub(r"[^A-Za-z0-9_]+", "_", request.node.name)[:80]
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def meltano(warehouse: Warehouse, workdir: Path) -> MeltanoProject:
+    root = workdir / "meltano-project"
+    root.mkdir()
     source = (REPO / "meltano.yml").read_text()
     # `pip_url: -e .` means the repo; the copy lives elsewhere, so name the repo explicitly.
     copied = re.sub(r"(?m)^(\s*pip_url:\s*)-e \.\s*$", rf"\1-e {REPO}", source)
     assert copied != source, "meltano.yml no longer installs the tap with `pip_url: -e .`"
     (root / "meltano.yml").write_text(copied)
-    logs = tmp_path_factory.mktemp("meltano-logs")
+    logs = workdir / "meltano-logs"
+    logs.mkdir()
     project = MeltanoProject(root, warehouse, logs)
     project.command("install", timeout=900)
     return project

@@ -31,9 +31,10 @@ def test_delta_updates_in_place_adds_marks_deleted_tag_keeps_spam_and_reads_far_
     edited_ids = {str(e["id"] if isinstance(e, dict) else e) for e in edited}
     added = emu.add_calls(account_id, 3)
     added_ids = {str(a["id"] if isinstance(a, dict) else a) for a in added or []}
-    deleted_tag = str(emu.ids("tags", account_id)[0])
-    emu.delete("tags", account_id, emu.ids("tags", account_id)[0])
-    recent = [str(i) for i in emu.ids("calls", account_id)]
+    tag = sorted(emu.ids("tags", account_id))[0]
+    deleted_tag = str(tag)
+    emu.delete("tags", account_id, tag)
+    recent = [str(c["id"]) for c in emu.records("calls", account_id, all_fields=False)[-20:]]
     spam_call = next(i for i in reversed(recent) if i not in edited_ids | added_ids)
     emu.mark_spam(account_id, spam_call)
 
@@ -52,31 +53,33 @@ def test_delta_updates_in_place_adds_marks_deleted_tag_keeps_spam_and_reads_far_
     assert emu.request_count() < full_total
 
 
-def test_run_failing_midway_marks_nothing_deleted(meltano, warehouse, emulator, tmp_path):
+def test_run_failing_midway_marks_nothing_deleted(meltano, warehouse, emulator, scratch):
     api = emulator()
     emu = api.emu
     schema, suffix = "e2e_failing_run", "failing_run"
     meltano.run(schema, api.url, suffix)
     assert warehouse.deleted(schema) == {}
 
-    # Rows gone at the source in streams read before and after the failure point.
+    # Rows gone at the source in streams the failing run will not read completely. The tap
+    # syncs streams in name order (accounts, calls, companies, ..., leads, notifications, ...,
+    # tags, ...) and accounts one after the other within each.
     account_id = emu.account_ids[-1]
     gone = {}
-    for stream in ("trackers", "leads", "notifications"):
-        ids = emu.ids(stream, account_id)
+    for stream in ("leads", "notifications", "tags"):
+        ids = sorted(emu.ids(stream, account_id))
         if ids:
             emu.delete(stream, account_id, ids[0])
             gone[stream] = [str(ids[0])]
     assert gone
     emu.reset_requests()
 
-    log = tmp_path / "failing-run.log"
+    log = scratch / "failing-run.log"
     args = ["run", "--state-id-suffix", suffix, "tap-callrail", "target-postgres"]
     proc = meltano.popen(args, meltano.env(schema, api.url), log)
     try:
-        # Fail every request from the moment tags are being read: the tags table is then
-        # partly re-read, and the streams holding the deleted rows are not read completely.
-        assert wait_for(lambda: emu.request_count(path_contains="/tags.json") >= 1, 180)
+        # Fail every request from the moment the first account's companies are read: the
+        # companies table is then half re-read, and the later streams not read at all.
+        assert wait_for(lambda: emu.request_count(path_contains="/companies.json") >= 1, 180)
         emu.persistent_fault(status=500)
         returncode = proc.wait(timeout=300)
     finally:

@@ -32,11 +32,11 @@ def _pipe(tap: list[str], target: list[str], logs, name: str) -> dict:
     return dict(json.loads(states[-1]))
 
 
-def test_tap_piped_into_target_postgres_resumes_from_its_final_state(meltano, warehouse, emulator, tmp_path):
+def test_tap_piped_into_target_postgres_resumes_from_its_final_state(meltano, warehouse, emulator, scratch):
     api = emulator()
     emu = api.emu
     schema = "e2e_singer_pipe"
-    tap_config = tmp_path / "tap.json"
+    tap_config = scratch / "tap.json"
     tap_config.write_text(
         json.dumps(
             {
@@ -50,7 +50,7 @@ def test_tap_piped_into_target_postgres_resumes_from_its_final_state(meltano, wa
             }
         )
     )
-    target_config = tmp_path / "target.json"
+    target_config = scratch / "target.json"
     target_config.write_text(
         json.dumps(
             {
@@ -65,7 +65,7 @@ def test_tap_piped_into_target_postgres_resumes_from_its_final_state(meltano, wa
     tap = [str(BIN / "tap-callrail"), "--config", str(tap_config)]
     target = [meltano.plugin_executable("loaders", "target-postgres"), "--config", str(target_config)]
 
-    first = _pipe(tap, target, tmp_path, "first")
+    first = _pipe(tap, target, scratch, "first")
     assert first["bookmarks"]["calls"]
     assert_equals_emulator(warehouse, schema, emu)
     full_calls = emu.request_count(path_contains="/calls.json")
@@ -73,9 +73,9 @@ def test_tap_piped_into_target_postgres_resumes_from_its_final_state(meltano, wa
     account_id = emu.account_ids[0]
     emu.add_calls(account_id, 3)
     emu.reset_requests()
-    state_file = tmp_path / "state.json"
+    state_file = scratch / "state.json"
     state_file.write_text(json.dumps(first))
-    second = _pipe([*tap, "--state", str(state_file)], target, tmp_path, "second")
+    second = _pipe([*tap, "--state", str(state_file)], target, scratch, "second")
 
     assert second["bookmarks"]["calls"]
     assert emu.request_count(path_contains="/calls.json") < full_calls
