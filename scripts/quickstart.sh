@@ -82,6 +82,8 @@ if [ "$status" = 0 ]; then
     [ "$environment" = demo ] && echo -e "\n(The rows above are DEMO DATA from the CallRail emulator.)"
 else
     log "meltano run failed (exit $status); see the log above."
+    echo "If Meltano refuses because another run of this pipeline still looks alive (a run you" >&2
+    echo "interrupted in the last 5 minutes), rerun with: meltano --environment $environment run --force tap-callrail target-postgres" >&2
 fi
 if [ "${#stop_hint[@]}" -gt 0 ]; then
     echo -e "\nLeft running for you; to stop:"
