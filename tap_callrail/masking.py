@@ -55,11 +55,7 @@ def mask_secrets(value: Any) -> Any:
     """Return a copy of `value` with secret-named entries and credential URLs masked."""
     if isinstance(value, dict):
         return {
-            key: (
-                MASK
-                if value[key] not in (None, "") and is_secret_name(str(key))
-                else mask_secrets(value[key])
-            )
+            key: (MASK if value[key] not in (None, "") and is_secret_name(str(key)) else mask_secrets(value[key]))
             for key in value
         }
     if isinstance(value, list):

@@ -80,9 +80,7 @@ def _as_object(value: Any) -> Any:
     if isinstance(value, dict):
         return value
     if isinstance(value, list):
-        if value and all(
-            isinstance(item, dict) and set(item) == {"name", "value"} for item in value
-        ):
+        if value and all(isinstance(item, dict) and set(item) == {"name", "value"} for item in value):
             # keypad entries as [{name, value}] pairs
             return {str(item["name"]): item["value"] for item in value}
         if all(isinstance(item, dict) for item in value):

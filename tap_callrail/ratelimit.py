@@ -163,16 +163,23 @@ class RateBudget:
         resume_at = resume.strftime("%Y-%m-%dT%H:%M:%SZ")
         if first:
             self._log.info(
-                "Rate budget: %d requests to account %s in the last %s (limit %s=%d); "
-                "waiting %s s, resuming at %s",
-                verdict.used, account_id, window.name, window.setting, window.limit,
-                _seconds(verdict.wait), resume_at,
+                "Rate budget: %d requests to account %s in the last %s (limit %s=%d); waiting %s s, resuming at %s",
+                verdict.used,
+                account_id,
+                window.name,
+                window.setting,
+                window.limit,
+                _seconds(verdict.wait),
+                resume_at,
             )
         else:
             self._log.info(
-                "Rate budget: still waiting for account %s (limit %s=%d); %s s left, "
-                "resuming at %s",
-                account_id, window.setting, window.limit, _seconds(verdict.wait), resume_at,
+                "Rate budget: still waiting for account %s (limit %s=%d); %s s left, resuming at %s",
+                account_id,
+                window.setting,
+                window.limit,
+                _seconds(verdict.wait),
+                resume_at,
             )
 
 

@@ -175,9 +175,7 @@ class InvalidJSONBody(RetriableAPIError):
 def check_json(response: requests.Response) -> None:
     """Raise ``InvalidJSONBody`` (retriable) for a 200 whose body is not valid JSON."""
     if response.status_code == HTTPStatus.OK and not _has_json_body(response):
-        raise InvalidJSONBody(
-            f"HTTP 200 with a body that is not JSON: {callrail_error_text(response)}", response
-        )
+        raise InvalidJSONBody(f"HTTP 200 with a body that is not JSON: {callrail_error_text(response)}", response)
 
 
 @dataclass(frozen=True)
@@ -249,8 +247,7 @@ class CallRailRequestFailed(CallRailError, FatalAPIError):
         )
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             message += (
-                " (rate limited: lower requests_per_hour/requests_per_day, "
-                "or raise max_retries/backoff_max_seconds)"
+                " (rate limited: lower requests_per_hour/requests_per_day, or raise max_retries/backoff_max_seconds)"
             )
         super().__init__(message)
 
@@ -294,10 +291,7 @@ class RetryPolicy:
     def stats(self) -> dict[str, RetryStats]:
         """A snapshot of retry counters, keyed by stream name."""
         with self._lock:
-            return {
-                stream: replace(stats, faults=Counter(stats.faults))
-                for stream, stats in self._stats.items()
-            }
+            return {stream: replace(stats, faults=Counter(stats.faults)) for stream, stats in self._stats.items()}
 
     def wait_for(self, exc: BaseException, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based) after ``exc``."""
@@ -343,9 +337,7 @@ class RetryPolicy:
             seconds = parse_retry_after(header, self._now())
             if seconds is not None:
                 return seconds, f"Retry-After: {_one_line(header or '', self._secrets)}"
-        seconds = backoff_seconds(
-            attempt, cap=self.backoff_max_seconds, base=self._backoff_base, jitter=self._jitter
-        )
+        seconds = backoff_seconds(attempt, cap=self.backoff_max_seconds, base=self._backoff_base, jitter=self._jitter)
         cap = _secs(self.backoff_max_seconds)
         return seconds, f"exponential backoff, capped at backoff_max_seconds={cap}"
 
@@ -354,7 +346,12 @@ class RetryPolicy:
         cap = self.backoff_max_seconds
         self._log.warning(
             "Retrying %s after %s: retry %d of %d in %s s (%s)",
-            target, self._fault_text(exc), attempt, self.max_retries, _secs(seconds), reason,
+            target,
+            self._fault_text(exc),
+            attempt,
+            self.max_retries,
+            _secs(seconds),
+            reason,
         )
         if seconds > cap:
             steps = math.ceil(seconds / cap)
@@ -365,7 +362,12 @@ class RetryPolicy:
                 self._log.warning(
                     "Waiting %s s (step %d of %d): Retry-After of %s s is longer than "
                     "backoff_max_seconds=%s, so it is waited in steps; %s s left after this step",
-                    _secs(chunk), step, steps, _secs(seconds), _secs(cap), _secs(left),
+                    _secs(chunk),
+                    step,
+                    steps,
+                    _secs(seconds),
+                    _secs(cap),
+                    _secs(left),
                 )
                 self._sleep(chunk)
         elif seconds > 0:
@@ -375,9 +377,7 @@ class RetryPolicy:
             stats.retries += 1
             stats.waited_seconds += seconds
 
-    def _give_up(
-        self, target: RequestTarget, exc: BaseException, attempts: int
-    ) -> CallRailRequestFailed:
+    def _give_up(self, target: RequestTarget, exc: BaseException, attempts: int) -> CallRailRequestFailed:
         response = _response_of(exc)
         with self._lock:
             self._stats.setdefault(target.stream, RetryStats()).gave_up += 1
@@ -408,7 +408,7 @@ class RetryPolicy:
         detail = _one_line(str(exc), self._secrets)
         if len(detail) > _ERROR_TEXT_LIMIT:
             # Connection errors put the root cause ("Connection refused") last.
-            detail = detail[:60] + " ... " + detail[-(_ERROR_TEXT_LIMIT - 65):]
+            detail = detail[:60] + " ... " + detail[-(_ERROR_TEXT_LIMIT - 65) :]
         return detail or "no details"
 
 

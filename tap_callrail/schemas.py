@@ -475,12 +475,8 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
         "swap_cookie_duration swap_cookie_duration_unit swap_exclude_jquery swap_landing_override "
         "swap_ppc_override time_zone"
     ),
-    "users": _names(
-        "id account_id accepted companies created_at email first_name last_name name role"
-    ),
-    "tags": _names(
-        "id account_id background_color color company_id created_at name status tag_level"
-    ),
+    "users": _names("id account_id accepted companies created_at email first_name last_name name role"),
+    "tags": _names("id account_id background_color color company_id created_at name status tag_level"),
     "trackers": _names(
         "id account_id call_flow company created_at destination_number disabled_at name "
         "sms_enabled sms_supported source status tracking_numbers type whisper_message"
@@ -508,9 +504,7 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
         "id account_id alert_type call_enabled company_id email name send_desktop send_email "
         "send_push sms_enabled tracker_id user_id"
     ),
-    "outbound_caller_ids": _names(
-        "id account_id company_id created_at name phone_number validation_code verified"
-    ),
+    "outbound_caller_ids": _names("id account_id company_id created_at name phone_number validation_code verified"),
 }
 
 # Must be named in fields= (§5.2, §6). Calls leaves out conversational_transcript and
@@ -536,8 +530,7 @@ OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
         "utm_content utm_medium utm_source utm_term value voice_assist_message waveforms zip_code"
     ),
     "form_submissions": _names(
-        "company_name form_name lead_status milestones note tags timeline_url utm_campaign "
-        "utm_medium utm_source value"
+        "company_name form_name lead_status milestones note tags timeline_url utm_campaign utm_medium utm_source value"
     ),
     "text_messages": _names("lead_status source"),
     "leads": frozenset(),

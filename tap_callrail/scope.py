@@ -39,9 +39,7 @@ class Scope:
             if configured:
                 self._accounts = self._fetch_configured_accounts(configured)
             else:
-                self._accounts = list(
-                    self._transport.fetch_pages("/a.json", "accounts", label="accounts")
-                )
+                self._accounts = list(self._transport.fetch_pages("/a.json", "accounts", label="accounts"))
         return self._accounts
 
     def accounts(self) -> list[str]:
@@ -81,8 +79,7 @@ class Scope:
             return None
         if self._company_filters is None:
             filters = {
-                account: [c for c in configured if c in set(self.companies(account))]
-                for account in self.accounts()
+                account: [c for c in configured if c in set(self.companies(account))] for account in self.accounts()
             }
             found = {c for companies in filters.values() for c in companies}
             missing = [c for c in configured if c not in found]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from tap_callrail.timeutil import parse_setting_datetime
@@ -21,8 +22,7 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     problems: list[str] = []
     if not str(config.get("api_key") or "").strip():
         problems.append(
-            "api_key is empty: set TAP_CALLRAIL_API_KEY (or api_key in the config) to a "
-            "CallRail API v3 key."
+            "api_key is empty: set TAP_CALLRAIL_API_KEY (or api_key in the config) to a CallRail API v3 key."
         )
     dates = {}
     for name in ("start_date", "end_date"):
@@ -33,8 +33,7 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
             dates[name] = parse_setting_datetime(value)
         except (TypeError, ValueError):
             problems.append(
-                f"{name} {value!r} is not a date: expected ISO 8601 such as 2025-01-31 or "
-                "2025-01-31T14:00:00Z."
+                f"{name} {value!r} is not a date: expected ISO 8601 such as 2025-01-31 or 2025-01-31T14:00:00Z."
             )
     if "start_date" in dates and "end_date" in dates and dates["end_date"] < dates["start_date"]:
         problems.append(
@@ -43,13 +42,12 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         )
     for name in NON_NEGATIVE_INTEGERS:
         value = config.get(name)
-        if value is not None and (
-            not isinstance(value, int) or isinstance(value, bool) or value < 0
-        ):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append(f"{name} must be a whole number ≥ 0, got {value!r}.")
     backoff = config.get("backoff_max_seconds")
     if backoff is not None and (
-        isinstance(backoff, bool) or not isinstance(backoff, (int, float)) or backoff <= 0
+        # The SDK reads JSON config numbers with a fraction as Decimal.
+        isinstance(backoff, bool) or not isinstance(backoff, (int, float, Decimal)) or backoff <= 0
     ):
         problems.append(f"backoff_max_seconds must be a number > 0, got {backoff!r}.")
     for name in ("account_ids", "company_ids"):
@@ -65,7 +63,7 @@ def state_problems(text: str) -> str | None:
         return None
     try:
         state = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         return (
             f"--state: the state file is not valid JSON ({exc.msg} at line {exc.lineno}); "
             'pass a Singer state such as {"bookmarks": {}}.'

@@ -6,10 +6,13 @@ Paths, item keys and filters: callrail-api.md §4. Schemas: tap_callrail/schemas
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from tap_callrail.client import CallRailStream, Series, SortedCallRailStream
 from tap_callrail.masking import mask_secrets
+
+if TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
 
 
 class AccountsStream(CallRailStream):
@@ -19,7 +22,7 @@ class AccountsStream(CallRailStream):
     path = "/a.json"
     item_key = "accounts"
 
-    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         if not self.config.get("account_ids"):
             yield from self.read_series({}, Series("all accounts"), set())
             return
@@ -37,11 +40,11 @@ class CompaniesStream(CallRailStream):
     path = "/a/{account_id}/companies.json"
     item_key = "companies"
 
-    def request_series(self, context: dict) -> list[Series]:
+    def request_series(self, context: Context) -> list[Series]:
         # companies.json takes no company_id filter: read all, keep the configured ones.
         return [Series("all companies")]
 
-    def get_records(self, context: dict | None) -> Iterable[dict[str, Any]]:
+    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         restricted = self.scope.company_filter(context["account_id"]) if context else None
         for record in super().get_records(context):
             if restricted is None or record.get("id") in restricted:
@@ -66,7 +69,7 @@ class TagsStream(CallRailStream):
     item_key = "tags"
     company_filter = True
 
-    def request_series(self, context: dict) -> list[Series]:
+    def request_series(self, context: Context) -> list[Series]:
         series = super().request_series(context)
         if self.scope.company_filter(context["account_id"]) is not None:
             # Restricted to companies: their tags plus the account-level ones.
@@ -137,7 +140,7 @@ class IntegrationsStream(CallRailStream):
     per_company = True
     masked_properties = ("signing_key",)
 
-    def post_process(self, row: dict, context: dict | None = None) -> dict | None:
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         row = super().post_process(row, context) or row
         if row.get("config") is not None:
             row["config"] = mask_secrets(row["config"])

@@ -19,9 +19,7 @@ REQUEST_FORMAT = "%Y-%m-%dT%H:%M"
 RETENTION_MONTHS = 25
 RETENTION_MARGIN = timedelta(days=1)
 
-_SPACE_OFFSET = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) ?([+-]\d{2}:?\d{2}|Z|UTC)?$"
-)
+_SPACE_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) ?([+-]\d{2}:?\d{2}|Z|UTC)?$")
 
 
 def parse_timestamp(value: str) -> datetime:
