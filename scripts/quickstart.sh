@@ -38,6 +38,14 @@ fi
 if [ "$HAVE_API_KEY" = 0 ]; then
     environment=demo
     mkdir -p .meltano
+    # A demo emulator left running by an earlier quickstart: replace it (same data, same port).
+    if [ -s .meltano/emulator.pid ]; then
+        old_pid="$(cat .meltano/emulator.pid)"
+        if grep -qa callrail_emulator "/proc/$old_pid/cmdline" 2>/dev/null; then
+            kill "$old_pid" 2>/dev/null || true
+            for _ in $(seq 1 50); do kill -0 "$old_pid" 2>/dev/null || break; sleep 0.1; done
+        fi
+    fi
     port_file=.meltano/emulator.port
     rm -f "$port_file"
     port=8765
