@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 import requests
 from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
@@ -200,7 +201,8 @@ class CallRailStream(RESTStream[int]):
         """GET one page (with retries and the rate budget) and return its parsed body."""
         prepared = self.build_prepared_request(method="GET", url=url, params=params, headers=self.http_headers)
         response = self.request_decorator(self._request)(prepared, context)
-        return response.json()  # type: ignore[no-any-return]
+        body = getattr(response, _PARSED_BODY, _UNPARSED)
+        return response.json() if body is _UNPARSED else body  # type: ignore[no-any-return]
 
     def request_decorator(self, func: Any) -> Any:
         """Retries (tap_callrail.retry) around every request, each attempt within the rate budget."""
@@ -282,7 +284,7 @@ class CallRailStream(RESTStream[int]):
                 f"CallRail refused the request for {where} (HTTP {status}): {callrail_message(response)}"
             )
         try:
-            response.json()
+            setattr(response, _PARSED_BODY, parse_body(response))  # parsed once; send() returns it
         except ValueError as exc:
             # A 200 with a cut or garbled body is a transport fault: ask again.
             raise RetriableAPIError(f"CallRail sent an unreadable (non-JSON) body for {where}", response) from exc
@@ -488,6 +490,24 @@ def account_of(context: Context | None, prepared: requests.PreparedRequest) -> s
     if "a" in parts and parts.index("a") + 1 < len(parts):
         return parts[parts.index("a") + 1].removesuffix(".json")
     return None
+
+
+_PARSED_BODY = "_callrail_body"
+_UNPARSED = object()
+
+
+def parse_body(response: requests.Response) -> Any:
+    """The JSON body of a response, read as `response.json()` reads it, several times faster.
+
+    msgspec parses the raw bytes when they are declared UTF-8; whatever it refuses (another
+    encoding, NaN, a number beyond float range, a lone surrogate) goes to `response.json()`.
+    """
+    if (response.encoding or "").lower() in ("utf-8", "utf8"):
+        try:
+            return msgspec.json.decode(response.content)
+        except ValueError:  # msgspec.DecodeError, or UnicodeDecodeError for bytes not in UTF-8
+            pass
+    return response.json()
 
 
 def callrail_message(response: requests.Response) -> str:
