@@ -201,7 +201,7 @@ class CallRailStream(RESTStream[int]):
         """GET one page (with retries and the rate budget) and return its parsed body."""
         prepared = self.build_prepared_request(method="GET", url=url, params=params, headers=self.http_headers)
         response = self.request_decorator(self._request)(prepared, context)
-        body = getattr(response, _PARSED_BODY, _UNPARSED)
+        body: Any = getattr(response, _PARSED_BODY, _UNPARSED)
         return response.json() if body is _UNPARSED else body  # type: ignore[no-any-return]
 
     def request_decorator(self, func: Any) -> Any:
