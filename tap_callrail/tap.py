@@ -14,6 +14,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
 from tap_callrail.errors import CallRailError, DataQualityError
+from tap_callrail.output import MessageWriter
 from tap_callrail.quality import QualityChecker
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
@@ -27,6 +28,7 @@ class TapCallRail(Tap):
     """Singer tap for CallRail API v3."""
 
     name = "tap-callrail"
+    message_writer_class = MessageWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
