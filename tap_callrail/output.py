@@ -46,5 +46,11 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
         return (serialize_json(message.to_dict()) + "\n").encode()
 
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
-        sys.stdout.flush()
+        line = self.format_message(message)
+        out = sys.stdout
+        binary = getattr(out, "buffer", None)
+        if binary is None:  # a text-only stdout (e.g. tests capturing it into a StringIO)
+            out.write(line.decode())
+        else:
+            binary.write(line)
+        out.flush()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import sys
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -122,3 +124,10 @@ def test_message_writer_writes_one_flushed_line_per_message(capfdbinary: pytest.
         writer.write_message(message)
     lines = capfdbinary.readouterr().out.splitlines()
     assert [json.loads(line)["type"] for line in lines] == ["SCHEMA", "RECORD", "RECORD", "STATE", "ACTIVATE_VERSION"]
+
+
+def test_message_writer_also_writes_to_a_text_only_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", captured)
+    MessageWriter().write_message(singer_messages()[1])
+    assert json.loads(captured.getvalue())["record"]["customer_name"] == "Ana María Núñez — Café"
