@@ -16,6 +16,7 @@ def _now_utc() -> datetime:
 
 
 def _assert_every_call_resent(warehouse, schema: str, since: datetime) -> None:
+    # A delta run would re-send only the lookback window; a full sync re-sends every call.
     (oldest,) = warehouse.query(f'SELECT min(_sdc_extracted_at) FROM "{schema}".calls')[0]
     assert oldest is not None and oldest >= since, (oldest, since)
 
@@ -26,23 +27,18 @@ def test_state_clear_and_full_refresh_reread_everything_without_duplicates(melta
     schema = suffix = "e2e_full_sync"
     state_id = f"{PIPELINE}:{suffix}"
     meltano.run(schema, api.url, suffix)
-    full_calls = emu.request_count(path_contains="/calls.json")
     assert meltano.state(state_id, meltano.env())["bookmarks"]["calls"]
 
     meltano.command("state", "clear", "--force", state_id, env=meltano.env())
     assert meltano.state(state_id, meltano.env()).get("bookmarks") in (None, {})
-    emu.reset_requests()
     since = _now_utc()
     meltano.run(schema, api.url, suffix)
-    assert emu.request_count(path_contains="/calls.json") == full_calls
     _assert_every_call_resent(warehouse, schema, since)
     assert_equals_emulator(warehouse, schema, emu)
     assert warehouse.deleted(schema) == {}
 
-    emu.reset_requests()
     since = _now_utc()
     meltano.run(schema, api.url, suffix, "--full-refresh")
-    assert emu.request_count(path_contains="/calls.json") == full_calls
     _assert_every_call_resent(warehouse, schema, since)
     assert_equals_emulator(warehouse, schema, emu)
     assert warehouse.deleted(schema) == {}
