@@ -114,10 +114,7 @@ def free_port() -> int:
 
 def _reachable_by_others(path: Path) -> bool:
     """True if every existing ancestor of ``path`` lets other users traverse it (o+x)."""
-    for parent in [path, *path.parents]:
-        if parent.exists() and not parent.stat().st_mode & stat.S_IXOTH:
-            return False
-    return True
+    return all(not parent.exists() or bool(parent.stat().st_mode & stat.S_IXOTH) for parent in [path, *path.parents])
 
 
 def _temp_cluster_dir(data_dir: Path, backend: str) -> Path:
@@ -177,9 +174,7 @@ class LocalPostgres:
         if self.backend == "debian" and self.bin_dir is None:
             self.bin_dir = find_server_binaries()
             if self.bin_dir is None:
-                raise LocalPostgresError(
-                    "LOCALPG_BACKEND=debian but no PostgreSQL server binaries found."
-                )
+                raise LocalPostgresError("LOCALPG_BACKEND=debian but no PostgreSQL server binaries found.")
         if self.backend is None:
             self.bin_dir = find_server_binaries()
             if self.bin_dir is not None:
@@ -238,8 +233,7 @@ class LocalPostgres:
         assert self.bin_dir is not None
         if not port_is_free(self.port):
             raise LocalPostgresError(
-                f"Port {self.port} on 127.0.0.1 is already in use; pick another with --port "
-                "(or LOCALPG_PORT)."
+                f"Port {self.port} on 127.0.0.1 is already in use; pick another with --port (or LOCALPG_PORT)."
             )
         if self.cluster_dir is None:
             self.cluster_dir = self._choose_cluster_dir()
@@ -355,9 +349,7 @@ class LocalPostgres:
             check=False,
         )
         if proc.returncode != 0:
-            raise LocalPostgresError(
-                f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-            )
+            raise LocalPostgresError(f"{what} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
 
     # ------------------------------------------------------------ pgserver
     def _start_pgserver(self) -> None:
@@ -365,11 +357,7 @@ class LocalPostgres:
         if self.cluster_dir is None:
             # As root, pgserver opens read/traverse permission on every parent of its folder:
             # keep it in the system temp folder rather than widen the repo's parents.
-            self.cluster_dir = (
-                _temp_cluster_dir(self.data_dir, "pgserver")
-                if _is_root()
-                else self.data_dir / "cluster"
-            )
+            self.cluster_dir = _temp_cluster_dir(self.data_dir, "pgserver") if _is_root() else self.data_dir / "cluster"
         self.cluster_dir.parent.mkdir(parents=True, exist_ok=True)
         server = pgserver.get_server(self.cluster_dir, cleanup_mode=None)
         info = server.get_postmaster_info()
@@ -389,19 +377,14 @@ class LocalPostgres:
         """SQLAlchemy URL (psycopg 3) that target-postgres and Meltano accept."""
         self._require_started()
         if self.backend == "pgserver":
-            return (
-                f"postgresql+psycopg://{SUPERUSER}:{PASSWORD}@/{database}"
-                f"?host={self.socket_dir}&port={self.port}"
-            )
+            return f"postgresql+psycopg://{SUPERUSER}:{PASSWORD}@/{database}?host={self.socket_dir}&port={self.port}"
         return f"postgresql+psycopg://{SUPERUSER}:{PASSWORD}@127.0.0.1:{self.port}/{database}"
 
     def conninfo(self, database: str = DEFAULT_DATABASE) -> str:
         """libpq connection string for psycopg / psql."""
         self._require_started()
         host = str(self.socket_dir) if self.backend == "pgserver" else "127.0.0.1"
-        return (
-            f"host={host} port={self.port} user={SUPERUSER} password={PASSWORD} dbname={database}"
-        )
+        return f"host={host} port={self.port} user={SUPERUSER} password={PASSWORD} dbname={database}"
 
     def psql_command(self, database: str = DEFAULT_DATABASE) -> str:
         """A shell command that opens psql on ``database``."""
@@ -433,9 +416,7 @@ class LocalPostgres:
     def create_database(self, name: str) -> None:
         """Create ``name`` unless it exists."""
         with self.connect("postgres", autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
             if not exists:
                 conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -451,9 +432,7 @@ class LocalPostgres:
                     return
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise LocalPostgresError(
-                        f"PostgreSQL did not accept connections: {exc}"
-                    ) from exc
+                    raise LocalPostgresError(f"PostgreSQL did not accept connections: {exc}") from exc
                 time.sleep(0.2)
 
 
@@ -498,9 +477,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "stop":
             running = pg.is_running()
             pg.stop()
-            print(
-                "PostgreSQL stopped." if running else "PostgreSQL was not running.", file=sys.stderr
-            )
+            print("PostgreSQL stopped." if running else "PostgreSQL was not running.", file=sys.stderr)
         elif args.command == "destroy":
             pg.destroy()
             print("PostgreSQL stopped and its data deleted.", file=sys.stderr)
