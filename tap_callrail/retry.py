@@ -60,6 +60,8 @@ _ACCOUNT_IN_PATH = re.compile(r"/a/([^/]+?)(?:\.json)?(?:/|$)")
 _AUTH_TOKEN = re.compile(r"(Token\s+token=)\"?[^\"\s,;]*\"?", re.IGNORECASE)
 _QUERY_STRING = re.compile(r"\?[^\s'\")]*")
 _HTML_TAG = re.compile(r"<[^>]*>")
+# A page's <head> only repeats its <h1> (the <title>), so it is left out of messages.
+_HTML_HEAD = re.compile(r"<head\b.*?</head>", re.IGNORECASE | re.DOTALL)
 
 
 def _utc_now() -> datetime:
@@ -121,17 +123,21 @@ def callrail_error_text(
     """CallRail's own explanation of a response: the JSON ``error`` value, else the body.
 
     One line, at most ``limit`` characters, with HTML tags, query strings and the API key
-    removed; the reason phrase (e.g. "Service Unavailable") when the body is empty.
+    removed; the reason phrase (e.g. "Service Unavailable") when the body is empty. A JSON
+    body cut short is never quoted: it holds CallRail data (names, phone numbers, the
+    settings of integrations), which must not reach the log.
     """
     try:
         body = response.json()
     except ValueError:
         body = None
+        if response.status_code == HTTPStatus.OK and (response.text or "").lstrip()[:1] in ("{", "["):
+            return f"JSON cut short or malformed ({len(response.content)} bytes)"
     if isinstance(body, dict) and body.get("error"):
         error = body["error"]
         text = error if isinstance(error, str) else json.dumps(error, separators=(",", ":"))
     else:
-        text = _HTML_TAG.sub(" ", response.text or "")
+        text = _HTML_TAG.sub(" ", _HTML_HEAD.sub(" ", response.text or ""))
     text = _one_line(text, secrets)
     if not text:
         text = response.reason or _reason_phrase(response.status_code)
