@@ -1,17 +1,29 @@
-"""How messages leave the tap: Singer lines written with msgspec instead of simplejson.
+"""How records leave the tap: pruned and conformed by a plan made once, written with msgspec.
 
-A backfill is hundreds of thousands of RECORD lines of ~80 fields each; the SDK's default
-writer (simplejson into a text stream) cost more CPU than everything else the tap does per
-record. RECORD lines are encoded with msgspec, as the SDK's own `singer_sdk.contrib.msgspec`
-writer does; they decode to the same messages. `time_extracted` keeps the default writer's
-form (`…+00:00`, where msgspec would write `…Z`), and the rare SCHEMA, STATE and
-ACTIVATE_VERSION lines are still written by the SDK's serializer, byte for byte as before.
+A backfill is hundreds of thousands of RECORD lines of ~80 fields each, so the per-record work
+of the SDK dominated the tap's CPU (issue 6, benchmarks/README.md):
+
+- `RecordShaper` does what the SDK's `pop_deselected_record_properties` and
+  `conform_record_data_types` (RECURSIVE) do to a record, which walk every property against
+  the schema and the selection mask, with a plan compiled once per stream. Records have
+  already been normalised to their schema types (normalize.py), so what is left to do is
+  dropping deselected properties, null for a non-finite number, and booleans. Whatever it
+  does not model exactly (a property the schema lacks, a deselected nested property, a
+  catalog schema that differs from the tap's) goes to the SDK's own code instead.
+- `MessageWriter` encodes RECORD lines with msgspec, as the SDK's `singer_sdk.contrib.msgspec`
+  writer does, instead of simplejson into a text stream (~7 s of CPU per 100,000 calls, now
+  under 1 s). The lines decode to the same messages; `time_extracted` keeps the default
+  writer's form (`…+00:00`, where msgspec would write `…Z`), and the rare SCHEMA, STATE and
+  ACTIVATE_VERSION lines are still written by the SDK's serializer, byte for byte as before.
 """
 
 from __future__ import annotations
 
+import math
 import sys
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -54,3 +66,146 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
         else:
             binary.write(line)
         out.flush()
+
+
+Fix = Callable[[Any], Any]
+
+
+class _Unsupported(Exception):
+    """A schema or selection the shaper does not model: the stream keeps the SDK's path."""
+
+
+class _Fallback(Exception):
+    """A record the shaper does not model (a property its schema lacks): the SDK shapes it."""
+
+
+class RecordShaper:
+    """Prunes deselected properties and conforms types as the SDK would, for one stream.
+
+    Call it with a normalised record; it returns the record to write, or None when the SDK
+    must shape this one (the SDK then also logs its warning about unmapped properties).
+    """
+
+    def __init__(self, schema: dict[str, Any], selected: frozenset[str]) -> None:
+        self._selected = selected
+        self._properties = frozenset(schema["properties"])
+        self._keep_unknown = bool(schema.get("additionalProperties"))
+        self._fixes = _property_fixes(schema)
+
+    @classmethod
+    def compile(cls, schema: dict[str, Any], mask: Mapping[tuple[str, ...], bool]) -> RecordShaper | None:
+        """The shaper for a stream's schema and selection mask; None if it cannot model them."""
+        if not all(selected for breadcrumb, selected in mask.items() if len(breadcrumb) > 2):
+            return None  # a nested property deselected in the catalog
+        try:
+            selected = frozenset(name for name in schema["properties"] if mask[("properties", name)])
+            return cls(schema, selected)
+        except (_Unsupported, KeyError, TypeError, AttributeError):
+            return None
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            if not record.keys() <= self._selected:
+                record = self._prune(record)
+            for name, fix in self._fixes:
+                value = record.get(name)
+                if value is not None:
+                    record[name] = fix(value)
+        except _Fallback:
+            return None
+        return record
+
+    def _prune(self, record: dict[str, Any]) -> dict[str, Any]:
+        kept = {}
+        for name, value in record.items():
+            if name in self._selected:
+                kept[name] = value
+            elif name not in self._properties:
+                if not self._keep_unknown:
+                    raise _Fallback
+                kept[name] = value
+        return kept
+
+
+def _property_fixes(schema: dict[str, Any]) -> list[tuple[str, Fix]]:
+    fixes = []
+    for name, prop in schema["properties"].items():
+        fix = _fix_for(prop)
+        if fix is not None:
+            fixes.append((name, fix))
+    return fixes
+
+
+def _types(prop: dict[str, Any]) -> set[str]:
+    if not isinstance(prop, dict) or "anyOf" in prop or "type" not in prop:
+        raise _Unsupported
+    declared = prop["type"]
+    return {declared} if isinstance(declared, str) else set(declared)
+
+
+def _fix_for(prop: dict[str, Any]) -> Fix | None:
+    """What the SDK's conformance still changes in a normalised value of this property, if anything."""
+    types = _types(prop)
+    if "array" in types:
+        items = prop.get("items")
+        if types - {"array", "null"} or "prefixItems" in prop or not isinstance(items, dict):
+            raise _Unsupported
+        if "object" in _types(items) and "properties" not in items:
+            raise _Unsupported  # the SDK conforms dict items against items["properties"]
+        item_fix = _fix_for(items)
+        if item_fix is None:
+            return None
+        return lambda value: [item_fix(item) for item in value] if type(value) is list else _primitive(value, prop)
+    if "object" in types and "properties" in prop:
+        if types - {"object", "null"}:
+            raise _Unsupported
+        known = frozenset(prop["properties"])
+        keep_unknown = bool(prop.get("additionalProperties"))
+        fixes = _property_fixes(prop)
+        if keep_unknown and not fixes:
+            return None
+
+        def fix_object(value: Any) -> Any:
+            if type(value) is not dict:
+                return _primitive(value, prop)
+            if not keep_unknown and not value.keys() <= known:
+                raise _Fallback
+            for name, fix in fixes:
+                item = value.get(name)
+                if item is not None:
+                    value[name] = fix(item)
+            return value
+
+        return fix_object
+    if "number" in types:
+        return _finite
+    if _is_exclusive_boolean(prop):
+        return _boolean
+    if types <= {"string", "integer", "boolean", "object", "null"}:
+        return None  # normalised values of these types pass the SDK's conformance unchanged
+    raise _Unsupported
+
+
+def _is_exclusive_boolean(prop: dict[str, Any]) -> bool:
+    # The SDK's own test (singer_sdk.helpers._typing._is_exclusive_boolean_type).
+    declared = prop["type"]
+    return declared == "boolean" or declared == ["boolean"] or set(declared) == {"boolean", "null"}
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, (float, Decimal)) and (math.isnan(value) or math.isinf(value)):
+        return None
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    return _finite(value) if isinstance(value, (float, Decimal)) else value != 0
+
+
+def _primitive(value: Any, prop: dict[str, Any]) -> Any:
+    """The SDK's `_conform_primitive_property`, for the JSON types a normalised record holds."""
+    if isinstance(value, (float, Decimal)):
+        return _finite(value)
+    if _is_exclusive_boolean(prop):
+        return value != 0
+    return value

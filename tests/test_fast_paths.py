@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
+import logging
 import math
 import sys
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import pytest
 import requests
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._typing import conform_record_data_types
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.singerlib import ActivateVersionMessage, RecordMessage, SchemaMessage, StateMessage
+from singer_sdk.singerlib.catalog import SelectionMask
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
+from callrail_emulator import Emulator
 from tap_callrail.client import parse_body
-from tap_callrail.output import MessageWriter
+from tap_callrail.output import MessageWriter, RecordShaper
+from tap_callrail.tap import TapCallRail
+from tests.fake_callrail import discovered_catalog, run_sync
 
 
 def response(body: bytes, content_type: str = "application/json; charset=utf-8") -> requests.Response:
@@ -131,3 +141,136 @@ def test_message_writer_also_writes_to_a_text_only_stdout(monkeypatch: pytest.Mo
     monkeypatch.setattr(sys, "stdout", captured)
     MessageWriter().write_message(singer_messages()[1])
     assert json.loads(captured.getvalue())["record"]["customer_name"] == "Ana María Núñez — Café"
+
+
+# --------------------------------------------------------------------------- record shaping
+
+
+def sdk_shaped(record: dict, schema: dict, mask: Any) -> dict:
+    """What the SDK's own _generate_record_messages does to a record before writing it."""
+    record = copy.deepcopy(record)
+    pop_deselected_record_properties(record, schema, mask)
+    return conform_record_data_types("s", record, schema, TypeConformanceLevel.RECURSIVE, logging.getLogger("t"))
+
+
+def tap_masks() -> dict[str, tuple[dict, Any]]:
+    tap = TapCallRail(config={"api_key": "k"}, parse_env_config=False)
+    return {name: (stream.schema, stream.mask) for name, stream in tap.streams.items()}
+
+
+def test_every_stream_gets_a_compiled_shaper() -> None:
+    for name, (schema, mask) in tap_masks().items():
+        assert RecordShaper.compile(schema, mask) is not None, name
+
+
+ODD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "id": {"type": ["string"]},
+        "value": {"type": ["number", "null"]},
+        "flag": {"type": ["boolean", "null"]},
+        "points": {"type": ["array", "null"], "items": {"type": ["number"]}},
+        "strict": {"type": ["object", "null"], "properties": {"a": {"type": ["number", "null"]}}},
+        "loose": {
+            "type": ["object", "null"],
+            "properties": {"a": {"type": ["number", "null"]}},
+            "additionalProperties": True,
+        },
+        "rows": {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "properties": {"x": {"type": ["number", "null"]}},
+                "additionalProperties": True,
+            },
+        },
+        "free": {"type": ["object", "null"]},
+        "gone": {"type": ["string", "null"]},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": "1", "value": 1.5, "flag": True, "points": [1.0, 2], "free": {"n": float("nan")}},
+        {"id": "2", "value": float("nan"), "points": [float("inf"), 3.5], "loose": {"a": float("-inf"), "extra": 1}},
+        {"id": "3", "value": Decimal("NaN"), "flag": 1.0, "strict": {"a": 2.5}, "rows": [{"x": float("nan"), "y": 1}]},
+        {"id": "4", "flag": 0, "rows": [{"x": 1}, "not a dict"], "gone": "dropped: deselected"},
+        {"id": "5", "value": None, "flag": None, "strict": None, "rows": None, "gone": None},
+    ],
+)
+def test_shaper_does_what_the_sdk_does(record: dict) -> None:
+    mask = SelectionMask({(): True, ("properties", "gone"): False})
+    shaper = RecordShaper.compile(ODD_SCHEMA, mask)
+    assert shaper is not None
+    expected = sdk_shaped(record, ODD_SCHEMA, mask)
+    assert repr(shaper(copy.deepcopy(record))) == repr(expected)  # repr: nan != nan
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": "1", "unknown": 1},  # a property the schema lacks: the SDK drops it and warns
+        {"id": "2", "strict": {"a": 1, "unknown": 2}},  # the same, inside an object without additionalProperties
+    ],
+)
+def test_shaper_hands_records_it_does_not_model_to_the_sdk(record: dict) -> None:
+    shaper = RecordShaper.compile(ODD_SCHEMA, SelectionMask({(): True}))
+    assert shaper is not None
+    assert shaper(copy.deepcopy(record)) is None
+
+
+@pytest.mark.parametrize(
+    ("schema", "mask"),
+    [
+        (ODD_SCHEMA, SelectionMask({(): True, ("properties", "strict", "properties", "a"): False})),
+        ({"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {"type": "null"}]}}}, SelectionMask()),
+        ({"type": "object", "properties": {"x": {"description": "no type"}}}, SelectionMask()),
+        ({"type": "object", "properties": {"x": {"type": "array", "items": {"type": "object"}}}}, SelectionMask()),
+    ],
+)
+def test_shaper_leaves_schemas_and_selections_it_does_not_model_to_the_sdk(schema: dict, mask: Any) -> None:
+    assert RecordShaper.compile(schema, mask) is None
+
+
+@pytest.fixture(scope="module")
+def emulator_url() -> Iterator[str]:
+    emu = Emulator(seed=7, api_key="k", calls_per_account=600, now=datetime.now(timezone.utc) - timedelta(hours=1))
+    account = emu.account_ids[0]
+    emu.add_bad_record("calls", account, value="$1,234.50", duration="12", tags=[{"id": 1, "name": "X"}])
+    emu.add_bad_record("calls", account, speaker_percent=[{"agent": 0.25}, {"customer": 0.75}], answered="true")
+    emu.add_bad_record("form_submissions", account, value="12", customer_email="not an email")
+    yield emu.start()
+    emu.stop()
+
+
+def comparable(messages: list[dict]) -> list[dict]:
+    for message in messages:
+        message.pop("time_extracted", None)
+        if "version" in message:
+            message["version"] = "version"
+    return messages
+
+
+@pytest.mark.parametrize("deselect", [(), ("customer_name", "note", "milestones", "value")])
+def test_a_whole_sync_writes_the_same_messages_as_the_sdks_own_shaping(
+    emulator_url: str, deselect: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = {
+        "api_key": "k",
+        "api_url": emulator_url,
+        "requests_per_hour": 0,
+        "requests_per_day": 0,
+        "emit_activate_version_messages": True,
+    }
+    catalog = discovered_catalog(config)
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"][-1:] and item["breadcrumb"][-1] in deselect:
+                item["metadata"]["selected"] = False
+    fast = comparable(run_sync(config, catalog=catalog).messages)
+    monkeypatch.setattr(RecordShaper, "compile", classmethod(lambda cls, schema, mask: None))
+    sdk = comparable(run_sync(config, catalog=catalog).messages)
+    assert len(fast) > 1300
+    assert fast == sdk
