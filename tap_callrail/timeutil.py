@@ -29,6 +29,10 @@ def parse_timestamp(value: str) -> datetime:
     fields that carry no offset.
     """
     text = value.strip()
+    if text[10:11] == "T" and text[-6:-5] in ("+", "-") and text[-3:-2] == ":" and " " not in text:
+        # Already `…T…±HH:MM`, as CallRail renders most timestamps: the rewriting below
+        # would leave it unchanged (a fast path; a backfill parses millions of these).
+        return datetime.fromisoformat(text)
     match = _SPACE_OFFSET.match(text)
     if match:
         day, clock, offset = match.groups()
@@ -47,7 +51,12 @@ def to_canonical(value: datetime) -> str:
     """Format an instant as the tap's canonical UTC string."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime(CANONICAL_FORMAT)
+    elif value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    if value.year < 1000:  # strftime's %Y does not pad years before 1000; isoformat would
+        return value.strftime(CANONICAL_FORMAT)
+    # The same text as CANONICAL_FORMAT, at a third of strftime's cost.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def canonical_timestamp(value: str) -> str:

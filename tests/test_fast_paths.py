@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import math
+import random
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -26,6 +27,7 @@ from callrail_emulator import Emulator
 from tap_callrail.client import parse_body
 from tap_callrail.output import MessageWriter, RecordShaper
 from tap_callrail.tap import TapCallRail
+from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
 from tests.fake_callrail import discovered_catalog, run_sync
 
 
@@ -274,3 +276,65 @@ def test_a_whole_sync_writes_the_same_messages_as_the_sdks_own_shaping(
     sdk = comparable(run_sync(config, catalog=catalog).messages)
     assert len(fast) > 1300
     assert fast == sdk
+
+
+# --------------------------------------------------------------------------- timestamps
+
+
+def reference_canonical(value: str) -> str:
+    """canonical_timestamp as it was written before its fast paths: always normalise, strftime."""
+    text = value.strip()
+    match = _SPACE_OFFSET.match(text)
+    if match:
+        day, clock, offset = match.groups()
+        if offset in (None, "Z", "UTC"):
+            offset = "+00:00"
+        elif ":" not in offset:
+            offset = f"{offset[:3]}:{offset[3:]}"
+        text = f"{day}T{clock}{offset}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def timestamp_renderings() -> list[str]:
+    fixed = [
+        "2024-12-27T10:14:56.802+00:00",
+        "2024-12-27T10:14:56-05:00",
+        "2024-12-27 10:14:56 -0500",
+        "2024-12-27T10:14:56.802Z",
+        "2024-12-27T10:14:56",
+        "2024-12-27T10:14",
+        "2024-12-27",
+        "2024-12-27T10:14:56.802+0530",
+        "2024-12-27T10:14:56.802 +05:30",
+        " 2024-12-27T10:14:56.802+00:00 ",
+        "2024-12-27T10:14:56 UTC",
+        "0999-01-01T00:00:00+00:00",
+        "0001-01-01T00:30:00+01:00",
+        "9999-12-31T23:59:59.999999-01:00",
+        "2024-02-30T10:00:00+00:00",
+        "garbage",
+        "+00:00",
+    ]
+    rng = random.Random(6)
+    start = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    for _ in range(2000):
+        moment = start + timedelta(microseconds=rng.randrange(10**16))
+        zone = timezone(timedelta(minutes=rng.randrange(-900, 900)))
+        fixed.append(
+            moment.astimezone(zone).isoformat(timespec=rng.choice(["seconds", "milliseconds", "microseconds"]))
+        )
+    return fixed
+
+
+def test_canonical_timestamp_fast_paths_render_what_the_general_path_renders() -> None:
+    for value in timestamp_renderings():
+        try:
+            expected = reference_canonical(value)
+        except (ValueError, OverflowError) as exc:
+            with pytest.raises(type(exc)):
+                canonical_timestamp(value)
+            continue
+        assert canonical_timestamp(value) == expected, value
