@@ -160,19 +160,25 @@ def converter_for(schema: dict) -> Converter | None:
     return None
 
 
+# The type each converter returns unchanged: a value already of that exact type is skipped,
+# which spares most calls on a backfill (issue 6) without changing any result.
+_UNCHANGED: dict[Converter, type] = {_as_string: str, _as_integer: int, _as_boolean: bool, _as_object: dict}
+
+
 class RecordNormalizer:
     """Converts every property of a record to its schema type, in place."""
 
     def __init__(self, schema: dict) -> None:
-        self._converters: list[tuple[str, Converter]] = []
+        self._converters: list[tuple[str, type | None, Converter]] = []
         for name, prop in schema.get("properties", {}).items():
             converter = converter_for(prop)
             if converter is not None:
-                self._converters.append((name, converter))
+                self._converters.append((name, _UNCHANGED.get(converter), converter))
 
     def __call__(self, record: dict) -> dict:
-        for name, convert in self._converters:
-            value = record.get(name)
-            if value is not None:
+        get = record.get
+        for name, unchanged, convert in self._converters:
+            value = get(name)
+            if value is not None and type(value) is not unchanged:
                 record[name] = convert(value)
         return record

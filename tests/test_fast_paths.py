@@ -25,6 +25,7 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
 from callrail_emulator import Emulator
 from tap_callrail.client import parse_body
+from tap_callrail.normalize import _UNCHANGED
 from tap_callrail.output import MessageWriter, RecordShaper
 from tap_callrail.tap import TapCallRail
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
@@ -338,3 +339,15 @@ def test_canonical_timestamp_fast_paths_render_what_the_general_path_renders() -
                 canonical_timestamp(value)
             continue
         assert canonical_timestamp(value) == expected, value
+
+
+# --------------------------------------------------------------------------- normaliser
+
+
+@pytest.mark.parametrize(
+    "value", ["", "x", "Café", "$1.00", 0, 1, -7, 10**30, True, False, {}, {"a": [1]}, {"name": "n", "value": 1}]
+)
+def test_normaliser_skips_only_values_its_converter_returns_unchanged(value: Any) -> None:
+    for converter, unchanged in _UNCHANGED.items():
+        if type(value) is unchanged:
+            assert converter(value) is value
