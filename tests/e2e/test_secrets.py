@@ -103,6 +103,8 @@ def test_api_key_never_appears_in_output_logs_state_or_tables(meltano, warehouse
     keep("meltano state get", state.stdout + state.stderr)
     assert json.loads(state.stdout)["singer_state"]["bookmarks"]
     keep("meltano logs", _files_text(meltano.root / ".meltano" / "logs"))
+    # Meltano hands plugins their config in files under .meltano/run; none may be left behind.
+    keep("meltano run files", _files_text(meltano.root / ".meltano" / "run"))
     keep("meltano system database", (meltano.root / ".meltano" / "meltano.db").read_bytes().decode("latin-1"))
 
     # 4. The plain tap: --about, --discover, --test, and each failure mode, at DEBUG.
