@@ -323,7 +323,7 @@ def assert_state_within_loaded(wh: Warehouse, schema: str, state: dict[str, Any]
 
 def text_everywhere(wh: Warehouse, schema: str) -> str:
     """Every row of every table of SCHEMA as text (all columns, jsonb included)."""
-    chunks = []
+    chunks: list[str] = []
     for table in sorted(wh.tables(schema)):
         rows = wh.query(f'SELECT t::text FROM "{schema}"."{table}" AS t')
         chunks.extend(r[0] for r in rows)
