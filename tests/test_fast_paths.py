@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import io
 import json
 import logging
@@ -26,7 +27,7 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from callrail_emulator import Emulator
 from tap_callrail.client import parse_body
 from tap_callrail.normalize import _UNCHANGED
-from tap_callrail.output import MessageWriter, RecordShaper
+from tap_callrail.output import GC_YOUNG_THRESHOLD, MessageWriter, RecordShaper, fewer_garbage_collections
 from tap_callrail.tap import TapCallRail
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
 from tests.fake_callrail import discovered_catalog, run_sync
@@ -351,3 +352,17 @@ def test_normaliser_skips_only_values_its_converter_returns_unchanged(value: Any
     for converter, unchanged in _UNCHANGED.items():
         if type(value) is unchanged:
             assert converter(value) is value
+
+
+# --------------------------------------------------------------------------- garbage collection
+
+
+def test_garbage_collection_is_rarer_during_a_sync_and_restored_after() -> None:
+    before = gc.get_threshold()
+    with fewer_garbage_collections():
+        assert gc.get_threshold()[0] >= GC_YOUNG_THRESHOLD
+        assert gc.get_threshold()[1:] == before[1:]
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError), fewer_garbage_collections():
+        raise RuntimeError("a failing sync")
+    assert gc.get_threshold() == before
