@@ -110,6 +110,8 @@ def _as_timestamp(value: Any) -> Any:
 
 def _array_of(item: Converter | None) -> Converter:
     def convert(value: Any) -> Any:
+        if type(value) is list and not value:
+            return value  # most arrays of a call are empty
         values = value if isinstance(value, list) else [value]
         if item is None:
             return values
@@ -150,7 +152,7 @@ def converter_for(schema: dict) -> Converter | None:
     if "object" in types:
         if schema.get("properties"):
             nested = RecordNormalizer(schema)
-            return lambda value: nested(_as_object(value))
+            return lambda value: nested(value if type(value) is dict else _as_object(value))
         return _as_object
     if "array" in types:
         items = schema.get("items") or {}

@@ -61,7 +61,29 @@ def to_canonical(value: datetime) -> str:
 
 def canonical_timestamp(value: str) -> str:
     """Re-render a CallRail timestamp string in canonical UTC form."""
-    return to_canonical(parse_timestamp(value))
+    text = value.strip()
+    return _canonical_utc_text(text) or to_canonical(parse_timestamp(text))
+
+
+def _canonical_utc_text(text: str) -> str | None:
+    """The canonical form of a UTC timestamp that needs no arithmetic, by slicing; else None.
+
+    `YYYY-MM-DDTHH:MM:SS[.f…]` ending `+00:00` or `Z` (CallRail's rendering with
+    time_zone=Etc/UTC) only needs its fraction padded to 6 digits. A backfill has millions.
+    """
+    if text.endswith("+00:00"):
+        body = text[:-6]
+    elif text.endswith("Z"):
+        body = text[:-1]
+    else:
+        return None
+    fraction = body[20:]
+    if len(body) < 19 or body[10] != "T" or body[0] == "0":  # years before 1000 keep strftime's form
+        return None
+    if len(body) > 19 and (body[19] != "." or not 1 <= len(fraction) <= 6):
+        return None
+    datetime.fromisoformat(f"{body}+00:00")  # what parse_timestamp parses: raises on a non-instant
+    return f"{body[:19]}.{fraction:0<6}Z"
 
 
 def parse_setting_datetime(value: str | date | datetime) -> datetime:

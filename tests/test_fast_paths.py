@@ -319,15 +319,27 @@ def timestamp_renderings() -> list[str]:
         "2024-02-30T10:00:00+00:00",
         "garbage",
         "+00:00",
+        "2024-12-27T10:14:56Z",
+        "2024-12-27T10:14:56.8+00:00",
+        "2024-12-27T10:14:56.1234567+00:00",
+        "2024-12-27T10:14:56.+00:00",
+        "2024-12-27T10:14:56.80a+00:00",
+        "2024-13-27T10:14:56.802+00:00",
+        "2024-12-27T24:00:00+00:00",
+        "2024-12-27t10:14:56.802z",
+        "0999-12-27T10:14:56.802Z",
+        "2024-12-27T10:14Z",
+        "2024-12-27T10:14:56.802-00:00",
+        "\t2024-12-27T10:14:56.802Z\n",
     ]
     rng = random.Random(6)
     start = datetime(2000, 1, 1, tzinfo=timezone.utc)
     for _ in range(2000):
         moment = start + timedelta(microseconds=rng.randrange(10**16))
         zone = timezone(timedelta(minutes=rng.randrange(-900, 900)))
-        fixed.append(
-            moment.astimezone(zone).isoformat(timespec=rng.choice(["seconds", "milliseconds", "microseconds"]))
-        )
+        timespec = rng.choice(["seconds", "milliseconds", "microseconds"])
+        fixed.append(moment.astimezone(zone).isoformat(timespec=timespec))
+        fixed.append(moment.isoformat(timespec=timespec).replace("+00:00", rng.choice(["+00:00", "Z"])))
     return fixed
 
 
