@@ -24,6 +24,17 @@ from tap_callrail.settings import config_problems, state_problems
 from tap_callrail.streams import STREAM_TYPES
 
 
+def _quiet_expected_failures(record: logging.LogRecord) -> bool:
+    """Drop the SDK's "An unhandled error occurred while syncing" line for expected failures.
+
+    The SDK logs it at ERROR while an exception leaves a stream; for a CallRailError the
+    tap's own one-line message follows, and "unhandled error" would read as a crash.
+    """
+    if record.getMessage().startswith("An unhandled error occurred while syncing"):
+        return not isinstance(sys.exc_info()[1], CallRailError)
+    return True
+
+
 class TapCallRail(Tap):
     """Singer tap for CallRail API v3."""
 
@@ -198,7 +209,10 @@ class TapCallRail(Tap):
             raise DataQualityError(self.quality.summary())
 
     def discover_streams(self) -> list[CallRailStream]:
-        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        streams = [stream_type(tap=self) for stream_type in STREAM_TYPES]
+        for stream in streams:
+            stream.logger.addFilter(_quiet_expected_failures)
+        return streams
 
     @classmethod
     def invoke(cls, *, state: Any = None, **kwargs: Any) -> None:  # type: ignore[override]

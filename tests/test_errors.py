@@ -70,6 +70,7 @@ def test_cli_rejected_api_key_exits_non_zero_with_one_line_and_no_traceback(
     assert "Traceback" not in output
     assert API_KEY not in output
     assert any("api_key" in line and "401" in line for line in _error_lines(output)), output[-2000:]
+    assert len(_error_lines(output)) == 1, "an expected failure is reported in exactly one ERROR line"
 
 
 # -- 403 ------------------------------------------------------------------------------------------
