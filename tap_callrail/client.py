@@ -256,10 +256,10 @@ class CallRailStream(RESTStream[int]):
                 paginator.observe(body, len(items or []))
                 paginator.advance(None)  # type: ignore[arg-type]
 
-    def fetch_object(self, path: str, *, label: str) -> dict[str, Any]:
+    def fetch_object(self, path: str, *, label: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET a single object outside the stream's own series (account resolution)."""
         self._request_label = label
-        return self.send(self.url_base + path, {}, None)
+        return self.send(self.url_base + path, params or {}, None)
 
     def fetch_pages(self, path: str, item_key: str, *, label: str) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint outside the stream's own series."""

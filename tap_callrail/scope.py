@@ -45,11 +45,23 @@ class Scope:
     def accounts(self) -> list[str]:
         return [str(account["id"]) for account in self.account_records()]
 
+    def adopt_accounts(self, records: list[dict[str, Any]]) -> None:
+        """The account list as the accounts stream has just read it in full, if not known yet."""
+        if self._accounts is None:
+            self._accounts = records
+
+    def adopt_companies(self, account_id: str, company_ids: list[str]) -> None:
+        """An account's company ids as the companies stream has just read them in full."""
+        self._companies.setdefault(account_id, company_ids)
+
     def _fetch_configured_accounts(self, configured: list[str]) -> list[dict[str, Any]]:
         accounts: dict[str, dict[str, Any]] = {}
+        # With the accounts stream's fields, so that stream emits these very objects.
+        fields = self._transport.selected_optional_fields()
+        params = {"fields": ",".join(fields)} if fields else {}
         for account_id in configured:
             try:
-                account = self._transport.fetch_object(f"/a/{account_id}.json", label="accounts")
+                account = self._transport.fetch_object(f"/a/{account_id}.json", label="accounts", params=params)
             except (CallRailNotFoundError, ForbiddenError):
                 raise CallRailConfigError(
                     f"account_ids: CallRail does not know account '{account_id}' for this API "

@@ -23,14 +23,17 @@ class AccountsStream(CallRailStream):
     item_key = "accounts"
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
-        if not self.config.get("account_ids"):
-            yield from self.read_series({}, Series("all accounts"), set())
+        if self.config.get("account_ids"):
+            # The scope fetched each configured account with this stream's fields.
+            for account in self.scope.account_records():
+                yield self._normalize(dict(account))
             return
-        fields = self.selected_optional_fields()
-        params = {"fields": ",".join(fields)} if fields else {}
-        for account_id in self.scope.accounts():
-            self._request_label = f"accounts ({account_id})"
-            yield self._normalize(self.send(f"{self.url_base}/a/{account_id}.json", params, None))
+        accounts = []
+        for record in self.read_series({}, Series("all accounts"), set()):
+            accounts.append(dict(record))
+            yield record
+        if self.read_complete:
+            self.scope.adopt_accounts(accounts)  # the scope needs this list too: one request, not two
 
 
 class CompaniesStream(CallRailStream):
@@ -46,9 +49,14 @@ class CompaniesStream(CallRailStream):
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         restricted = self.scope.company_filter(context["account_id"]) if context else None
+        read = []
         for record in super().get_records(context):
+            read.append(str(record.get("id")))
             if restricted is None or record.get("id") in restricted:
                 yield record
+        if context and self.read_complete:
+            # The per-company streams need this list too: one request, not two.
+            self.scope.adopt_companies(context["account_id"], read)
 
 
 class UsersStream(CallRailStream):

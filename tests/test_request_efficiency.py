@@ -1,0 +1,59 @@
+"""Every list is requested once per run: the scope reuses what the accounts and companies streams read.
+
+CallRail allows 1,000 requests an hour; a run asks for each page once (issue 6, benchmarks/).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+
+ALL_STREAMS = {
+    "accounts",
+    "companies",
+    "users",
+    "tags",
+    "trackers",
+    "calls",
+    "form_submissions",
+    "text_messages",
+    "leads",
+    "integrations",
+    "notifications",
+    "outbound_caller_ids",
+}
+
+
+def request_counts(fake: FakeCallRail) -> Counter[tuple[str | None, str | None, str]]:
+    return Counter((r.path, r.params.get("company_id"), r.params.get("page", "")) for r in fake.requests())
+
+
+def test_a_full_sync_requests_every_page_once(fake: FakeCallRail) -> None:
+    populate(fake)
+
+    result = run_sync(base_config(), streams=ALL_STREAMS)
+
+    assert result.records("integrations") and result.records("outbound_caller_ids")
+    repeated = {request: n for request, n in request_counts(fake).items() if n > 1}
+    assert repeated == {}
+    assert len(fake.requests("companies")) == 2  # one per account, shared with the per-company streams
+
+
+def test_configured_accounts_are_fetched_once_each(fake: FakeCallRail) -> None:
+    populate(fake)
+
+    result = run_sync(base_config(account_ids=["100000001", "ACC02"]), streams={"accounts", "leads"})
+
+    assert sorted(r["id"] for r in result.records("accounts")) == ["ACC01", "ACC02"]
+    assert sorted(r.path for r in fake.requests("account")) == ["/v3/a/100000001.json", "/v3/a/ACC02.json"]
+
+
+def test_per_company_streams_list_companies_themselves_when_companies_are_not_synced(fake: FakeCallRail) -> None:
+    populate(fake)
+
+    result = run_sync(base_config(), streams={"integrations"})
+
+    assert {r["account_id"] for r in result.records("integrations")} == {"ACC01", "ACC02"}
+    assert len(fake.requests("companies")) == 2
+    assert len(fake.requests("accounts")) == 1
