@@ -50,12 +50,13 @@ LATEST = REPO / "benchmarks" / "results" / "latest.json"
 NEW_CALLS = 100  # calls that arrive between the full load and the delta run
 EDITED_CALLS = 50  # recent calls edited in between (tags, notes…), re-read through the lookback
 LOOKBACK_DAYS = 7  # the tap's default lookback_window_days
-# target-postgres settings compared (use_copy, batch_size_rows); the SDK's default batch is 10,000.
+# target-postgres settings compared; unset ones keep the target's defaults (use_copy false,
+# validate_records true, batch_size_rows 10,000 from the SDK).
 PIPELINE_SETTINGS: tuple[dict[str, str], ...] = (
-    {"use_copy": "false"},
-    {"use_copy": "true"},
-    {"use_copy": "false", "batch_size_rows": "50000"},
-    {"use_copy": "true", "batch_size_rows": "50000"},
+    {"use_copy": "false", "validate_records": "true"},
+    {"use_copy": "true", "validate_records": "true"},
+    {"use_copy": "true", "validate_records": "false"},
+    {"use_copy": "true", "validate_records": "false", "batch_size_rows": "50000"},
 )
 
 
@@ -68,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         results["emulator"] = _emulator_ceiling(args)
         catalog = _discover(work)
         results["requests"] = [_full_and_delta(size, work) for size in args.sizes]
-        results["cpu"] = _cpu(args.cpu_size, catalog, work)
+        results["cpu"] = _cpu(args.cpu_size, catalog, work, args.repeat)
         results["memory"] = _memory(args.memory_sizes, work)
         results["budget"] = _budget(results)
         if args.pipeline_size:
@@ -97,11 +98,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help=f"JSON file (default {LATEST.relative_to(REPO)}; --quick: a temp file)"
     )
+    parser.add_argument("--repeat", type=int, help="CPU runs of tap and ceiling, least counts (default 3; --quick 1)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.sizes = args.sizes or ([1000] if quick else [10_000, 100_000])
     args.cpu_size = args.cpu_size or (2000 if quick else 100_000)
+    args.repeat = args.repeat or (1 if quick else 3)
     args.memory_sizes = args.memory_sizes or ([1000, 5000] if quick else [10_000, 1_000_000])
     if args.pipeline_size is None:
         args.pipeline_size = 0 if quick else 100_000
@@ -228,37 +231,47 @@ def _dated_window(stream: str, entries: list[dict[str, Any]], state: dict[str, A
     }
 
 
-def _cpu(size: int, catalog: dict[str, Any], work: Path) -> dict[str, Any]:
-    """Tap CPU for `size` calls (calls only, every optional field) vs the replay ceiling."""
+def _cpu(size: int, catalog: dict[str, Any], work: Path, repeat: int) -> dict[str, Any]:
+    """Tap CPU for `size` calls (calls only, every optional field) vs the replay ceiling.
+
+    Tap and ceiling runs alternate `repeat` times and the least CPU of each counts (other load
+    on the machine only ever adds CPU time); every sample is kept in the JSON.
+    """
     server = start_emulator(size)
     log = server.emu.requests
     selected = calls_only(catalog)
+    account = server.account_id
+    pages, empty = work / "pages", work / "no-pages"
+    empty.mkdir(exist_ok=True)
+    taps: list[ProcessRun] = []
+    ceilings: list[ProcessRun] = []
+    startups: list[ProcessRun] = []
+    ceiling_startups: list[ProcessRun] = []
     try:
         # Fixed cost: imports, catalog, one request that finds no calls.
         now = server.emu.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
-        startup = run_tap(work, "startup", tap_config(server, start_date=now), catalog=selected)
-        first = len(log)
-        tap = run_tap(work, "cpu", tap_config(server), catalog=selected)
-        entries = log[first:]
-        pages = work / "pages"
-        calls_pages = [e for e in entries if stream_of(e["path"]) == "calls"]
-        page_bytes = record_pages(server.emu, calls_pages, pages, {"authorization": f'Token token="{API_KEY}"'})
+        for attempt in range(repeat):
+            first = len(log)
+            taps.append(run_tap(work, f"cpu-{attempt}", tap_config(server), catalog=selected))
+            if attempt == 0:
+                entries = log[first:]
+                calls_pages = [e for e in entries if stream_of(e["path"]) == "calls"]
+                auth = {"authorization": f'Token token="{API_KEY}"'}
+                page_bytes = record_pages(server.emu, calls_pages, pages, auth)
+            ceilings.append(_ceiling(pages, account, work / f"ceiling-{attempt}.err.log"))
+            startups.append(run_tap(work, f"startup-{attempt}", tap_config(server, start_date=now), catalog=selected))
+            ceiling_startups.append(_ceiling(empty, account, work / f"ceiling-startup-{attempt}.err.log"))
     finally:
         server.stop()
-    account = server.account_id
-    ceiling_argv = [PYTHON, "-m", "benchmarks.ceiling", str(pages), "calls", "calls", account]
-    ceiling = measure(ceiling_argv, stderr=work / "ceiling.err.log", env=None, cwd=REPO).check()
-    empty = work / "no-pages"
-    empty.mkdir()
-    ceiling_startup = measure(
-        [PYTHON, "-m", "benchmarks.ceiling", str(empty), "calls", "calls", account], cwd=REPO
-    ).check()
-    shutil.rmtree(pages, ignore_errors=True)
+        shutil.rmtree(pages, ignore_errors=True)
+    tap, ceiling = _least_cpu(taps), _least_cpu(ceilings)
+    startup, ceiling_startup = _least_cpu(startups), _least_cpu(ceiling_startups)
     per_100k = 100_000 / size
     tap_marginal = tap.cpu_s - startup.cpu_s
     ceiling_marginal = ceiling.cpu_s - ceiling_startup.cpu_s
     return {
         "calls": size,
+        "repeat": repeat,
         "requests": len(entries),
         "calls_requests": len(calls_pages),
         "minimum_requests": math.ceil(size / 250),
@@ -267,6 +280,12 @@ def _cpu(size: int, catalog: dict[str, Any], work: Path) -> dict[str, Any]:
         "tap_startup": _run_figures(startup, 0),
         "ceiling": _run_figures(ceiling, size),
         "ceiling_startup": _run_figures(ceiling_startup, 0),
+        "samples_cpu_s": {
+            "tap": [round(r.cpu_s, 2) for r in taps],
+            "ceiling": [round(r.cpu_s, 2) for r in ceilings],
+            "tap_startup": [round(r.cpu_s, 2) for r in startups],
+            "ceiling_startup": [round(r.cpu_s, 3) for r in ceiling_startups],
+        },
         "tap_cpu_per_100k_s": round(tap.cpu_s * per_100k, 2),
         "tap_marginal_cpu_per_100k_s": round(tap_marginal * per_100k, 2),
         "ceiling_cpu_per_100k_s": round(ceiling.cpu_s * per_100k, 2),
@@ -275,6 +294,15 @@ def _cpu(size: int, catalog: dict[str, Any], work: Path) -> dict[str, Any]:
         "ratio_marginal": round(tap_marginal / ceiling_marginal, 2) if ceiling_marginal > 0 else None,
         "seconds_per_request": round(tap.wall_s / max(len(entries), 1), 4),
     }
+
+
+def _ceiling(pages: Path, account: str, stderr: Path) -> ProcessRun:
+    argv = [PYTHON, "-m", "benchmarks.ceiling", str(pages), "calls", "calls", account]
+    return measure(argv, stderr=stderr, cwd=REPO).check()
+
+
+def _least_cpu(runs: list[ProcessRun]) -> ProcessRun:
+    return min(runs, key=lambda run: run.cpu_s)
 
 
 def _memory(sizes: list[int], work: Path) -> dict[str, Any]:
@@ -332,11 +360,14 @@ def _pipeline(size: int, work: Path) -> dict[str, Any]:
             runs.append(
                 pipeline.run(root, warehouse, server.url, API_KEY, f"bench_{number}", settings, work / "meltano")
             )
+        differing = {r["schema"]: warehouse.differing_rows(runs[0]["schema"], r["schema"]) for r in runs[1:]}
     finally:
         server.stop()
         warehouse.stop()
-    hashes = {r["calls_hash"] for r in runs}
-    return {"calls": size, "runs": runs, "identical_loads": len(hashes) == 1}
+    shipped = pipeline.shipped_settings()
+    for run in runs:
+        run["shipped"] = all(shipped.get(k, pipeline.TARGET_DEFAULTS[k]) == v for k, v in run["settings"].items())
+    return {"calls": size, "runs": runs, "differing_rows": differing, "identical_loads": not any(differing.values())}
 
 
 # --------------------------------------------------------------------------- table
@@ -451,14 +482,16 @@ def render(results: dict[str, Any]) -> str:
         lines += ["", f"Pipeline: meltano run tap-callrail target-postgres, {p['calls']:,} calls, full load"]
         lines.append(
             _table(
-                ["target settings", "rows", "wall s", "rows/s", "CPU s"],
+                ["target settings", "rows", "wall s", "rows/s", "CPU s", "peak RSS MB"],
                 [
                     [
-                        ", ".join(f"{k}={v}" for k, v in r["settings"].items()),
+                        ", ".join(f"{k}={v}" for k, v in r["settings"].items())
+                        + (" (meltano.yml)" if r["shipped"] else ""),
                         f"{r['rows']:,}",
                         r["wall_s"],
                         f"{r['rows_per_s']:,}",
                         r["cpu_s"],
+                        r["max_rss_mb"],
                     ]
                     for r in p["runs"]
                 ],
