@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("orjson")  # the ceiling script's JSON library (dev extra)
 
 from benchmarks import budget
+from benchmarks.markdown import markdown
 from benchmarks.suite import main
 
 
@@ -66,3 +67,9 @@ def test_budget_follows_callrails_hourly_and_daily_limits() -> None:
     assert budget.limiter_seconds(1001, 0.0) == pytest.approx(3600)
     # 10,000 requests in the first 9 hours, then the day is spent: the next waits for hour 24.
     assert budget.limiter_seconds(10_001, 0.0) == pytest.approx(86_400)
+
+
+def test_readme_tables_render_from_the_figures(figures: dict) -> None:
+    text = markdown(figures)
+    assert "requests ÷ minimum, full load" in text
+    assert "| tap start-up (no calls) |" in text
