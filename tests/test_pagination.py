@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from tap_callrail.schemas import SCHEMAS
 from tests.fake_callrail import FakeCallRail, base_config, make_call, populate, run_sync
 
 FIRST_CALL = datetime(2026, 11, 10, tzinfo=timezone.utc)
@@ -97,20 +98,7 @@ def test_every_list_request_asks_for_250_per_page(fake: FakeCallRail) -> None:
     run_sync(base_config())
 
     list_requests = [r for r in fake.requests() if r.stream != "account"]
-    assert {r.stream for r in list_requests} >= {
-        "accounts",
-        "companies",
-        "users",
-        "tags",
-        "trackers",
-        "calls",
-        "form_submissions",
-        "text_messages",
-        "leads",
-        "integrations",
-        "notifications",
-        "outbound_caller_ids",
-    }
+    assert {r.stream for r in list_requests} >= set(SCHEMAS)
     assert all(r.params.get("per_page") == "250" for r in list_requests), [
         (r.path, r.params) for r in list_requests if r.params.get("per_page") != "250"
     ]

@@ -7,22 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tap_callrail.schemas import SCHEMAS
 from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
 
-ALL_STREAMS = {
-    "accounts",
-    "companies",
-    "users",
-    "tags",
-    "trackers",
-    "calls",
-    "form_submissions",
-    "text_messages",
-    "leads",
-    "integrations",
-    "notifications",
-    "outbound_caller_ids",
-}
+ALL_STREAMS = set(SCHEMAS)
 
 
 def request_counts(fake: FakeCallRail) -> Counter[tuple[str | None, str | None, str]]:

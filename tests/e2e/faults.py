@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .pipeline import BIN, MELTANO, MeltanoProject, Warehouse, hermetic_env, utc_naive
+from .pipeline import BIN, MeltanoProject, Warehouse, hermetic_env, utc_naive
 
 TAP = str(BIN / "tap-callrail")
 # A key that is easy to find in any output; the emulator accepts exactly this one.
@@ -189,16 +189,7 @@ def records_per_stream_account(records: Iterable[tuple[str, dict[str, Any]]]) ->
 
 def start_meltano(meltano: MeltanoProject, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """`meltano ARGS` in its own process group (see `kill_group`), output to LOG."""
-    with log.open("wb") as handle:
-        return subprocess.Popen(
-            [MELTANO, *args],
-            cwd=meltano.root,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    return meltano.popen(args, env, log, new_session=True)
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
