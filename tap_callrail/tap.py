@@ -8,6 +8,7 @@ import sys
 from functools import cached_property
 from typing import Any
 
+import click
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -233,6 +234,16 @@ class TapCallRail(Tap):
         except CallRailError as exc:
             cls.logger.error("%s", exc)
             sys.exit(1)
+
+    @classmethod
+    def cb_config(cls, ctx: Any, param: Any, value: tuple[str, ...]) -> Any:
+        """`--config FILE`: a missing or malformed file is one line, not a stack trace."""
+        try:
+            return super().cb_config(ctx, param, value)
+        except FileNotFoundError as exc:
+            raise click.BadParameter(f"{exc} Pass the path of a JSON file of settings.") from None
+        except ValueError as exc:
+            raise click.BadParameter(f"the config file is not valid JSON ({exc}).") from None
 
     @classmethod
     def cb_test(cls, ctx: Any, param: Any, value: str) -> None:  # type: ignore[override]

@@ -80,3 +80,22 @@ def test_malformed_state_file_is_refused_with_one_line(
 def test_empty_state_file_means_no_state() -> None:
     assert state_problems("") is None
     assert state_problems('{"bookmarks": {}}') is None
+
+
+@pytest.mark.parametrize("content", [None, "{not json"])
+def test_missing_or_malformed_config_file_is_one_line_without_traceback(tmp_path, content: str | None) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "config.json"
+    if content is not None:
+        path.write_text(content)
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "tap_callrail", "--config", str(path)], capture_output=True, text=True, timeout=60
+    )
+
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    assert [line for line in proc.stderr.splitlines() if line.startswith("Error: Invalid value for '--config'")]
+    assert proc.stdout == ""
