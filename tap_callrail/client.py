@@ -23,6 +23,7 @@ from singer_sdk.pagination import PageNumberPaginator
 from singer_sdk.singerlib import RecordMessage
 
 from tap_callrail.errors import CallRailAuthError, CallRailNotFoundError, CallRailRequestError
+from tap_callrail.masking import MASK, mask_secrets
 from tap_callrail.normalize import RecordNormalizer
 from tap_callrail.output import RecordShaper
 from tap_callrail.retry import RETRIABLE_EXCEPTIONS
@@ -102,6 +103,8 @@ class CallRailStream(RESTStream[int]):
     sort_key: ClassVar[str | None] = None
     #: Property values replaced by `***` (secrets CallRail returns in data).
     masked_properties: ClassVar[tuple[str, ...]] = ()
+    #: Object properties whose secret-named entries and credential URLs are masked.
+    masked_objects: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("schema", SCHEMAS[self.name])
@@ -173,6 +176,8 @@ class CallRailStream(RESTStream[int]):
         account_id = context["account_id"]
         if "company_id" in context:
             return [Series(f"company {context['company_id']}", {"company_id": context["company_id"]})]
+        if not (self.per_company or self.company_filter):
+            return [Series("all companies")]
         restricted = self.scope.company_filter(account_id)
         if self.per_company:
             companies = self.scope.companies(account_id) if restricted is None else restricted
@@ -455,7 +460,10 @@ class CallRailStream(RESTStream[int]):
         self._tap.sync_stats.record(self.name, account_id)  # type: ignore[attr-defined]
         for name in self.masked_properties:
             if row.get(name) not in (None, ""):
-                row[name] = "***"
+                row[name] = MASK
+        for name in self.masked_objects:
+            if row.get(name) is not None:
+                row[name] = mask_secrets(row[name])
         return row
 
     def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:

@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from tap_callrail.client import CallRailStream, Series, SortedCallRailStream
-from tap_callrail.masking import mask_secrets
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -37,15 +36,14 @@ class AccountsStream(CallRailStream):
 
 
 class CompaniesStream(CallRailStream):
-    """Companies of every status (`disabled` ones stay listed with `disabled_at`)."""
+    """Companies of every status (`disabled` ones stay listed with `disabled_at`).
+
+    companies.json takes no company_id filter: all are read, the configured ones kept.
+    """
 
     name = "companies"
     path = "/a/{account_id}/companies.json"
     item_key = "companies"
-
-    def request_series(self, context: Context) -> list[Series]:
-        # companies.json takes no company_id filter: read all, keep the configured ones.
-        return [Series("all companies")]
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
         restricted = self.scope.company_filter(context["account_id"]) if context else None
@@ -147,12 +145,7 @@ class IntegrationsStream(CallRailStream):
     item_key = "integrations"
     per_company = True
     masked_properties = ("signing_key",)
-
-    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
-        row = super().post_process(row, context) or row
-        if row.get("config") is not None:
-            row["config"] = mask_secrets(row["config"])
-        return row
+    masked_objects = ("config",)
 
 
 class NotificationsStream(CallRailStream):
