@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,13 +19,15 @@ from singer_sdk import RESTStream
 from singer_sdk.authenticators import APIKeyAuthenticator
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import PageNumberPaginator
 from singer_sdk.singerlib import RecordMessage
 
 from tap_callrail.errors import CallRailAuthError, CallRailNotFoundError, CallRailRequestError
 from tap_callrail.masking import MASK, mask_secrets
 from tap_callrail.normalize import RecordNormalizer
-from tap_callrail.output import RecordShaper
+from tap_callrail.output import MessageWriter, RecordShaper
+from tap_callrail.pages import PagePlan
 from tap_callrail.retry import RETRIABLE_EXCEPTIONS
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.timeutil import (
@@ -116,7 +118,13 @@ class CallRailStream(RESTStream[int]):
         self._window: tuple[str, str] | None = None
         self._records_read = 0
         self._shaper: RecordShaper | None = None
-        self._shaper_compiled = False
+        self._plan: PagePlan | None = None
+        self._plan_compiled = False
+        self._parse_typed = False  # while this stream requests a page of its own records
+        self._page_typed = False  # the last page was parsed by the plan
+        self._prepared: dict | None = None  # the record read_series last made ready to write
+        self._extracted_at: datetime | None = None  # when the page being written was received
+        self._page_state: dict | None = None
 
     # -- wiring -----------------------------------------------------------------
 
@@ -207,10 +215,17 @@ class CallRailStream(RESTStream[int]):
     def request_url(self, context: Context | None) -> str:
         return self.get_url(context)
 
-    def send(self, url: str, params: dict[str, Any], context: Context | None) -> dict:
-        """GET one page (with retries and the rate budget) and return its parsed body."""
+    def send(self, url: str, params: dict[str, Any], context: Context | None, *, typed: bool = False) -> dict:
+        """GET one page (with retries and the rate budget) and return its parsed body.
+
+        `typed`: the page holds this stream's own records, parsed by its plan when it can be.
+        """
         prepared = self.build_prepared_request(method="GET", url=url, params=params, headers=self.http_headers)
-        response = self.request_decorator(self._request)(prepared, context)
+        self._parse_typed = typed and self.record_plan() is not None
+        try:
+            response = self.request_decorator(self._request)(prepared, context)
+        finally:
+            self._parse_typed = False
         body: Any = getattr(response, _PARSED_BODY, _UNPARSED)
         return response.json() if body is _UNPARSED else body  # type: ignore[no-any-return]
 
@@ -249,12 +264,13 @@ class CallRailStream(RESTStream[int]):
         item_key: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every page body of one paginated request series."""
+        typed = item_key is None
         item_key = item_key or self.item_key
         paginator = self.get_new_paginator()
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             while not paginator.finished:
-                body = self.send(url, {**params, "page": paginator.current_value}, context)
+                body = self.send(url, {**params, "page": paginator.current_value}, context, typed=typed)
                 counter.increment()
                 yield body
                 items = body.get(item_key) if isinstance(body, dict) else None
@@ -294,10 +310,21 @@ class CallRailStream(RESTStream[int]):
                 f"CallRail refused the request for {where} (HTTP {status}): {callrail_message(response)}"
             )
         try:
-            setattr(response, _PARSED_BODY, parse_body(response))  # parsed once; send() returns it
+            setattr(response, _PARSED_BODY, self.parse_page(response))  # parsed once; send() returns it
         except ValueError as exc:
             # A 200 with a cut or garbled body is a transport fault: ask again.
             raise RetriableAPIError(f"CallRail sent an unreadable (non-JSON) body for {where}", response) from exc
+
+    def parse_page(self, response: requests.Response) -> Any:
+        """The parsed body: by the stream's plan for a page of its own records, else untyped."""
+        plan = self._plan if self._parse_typed else None
+        if plan is not None and (response.encoding or "").lower() in ("utf-8", "utf8"):
+            body = plan.decode(response.content)
+            if body is not None:
+                self._page_typed = True
+                return body
+        self._page_typed = False
+        return parse_body(response)
 
     # -- date window -------------------------------------------------------------
 
@@ -405,18 +432,24 @@ class CallRailStream(RESTStream[int]):
                 elif isinstance(total, int) and isinstance(first_total, int) and total < first_total:
                     restart = True
                     break
+                self._extracted_at = datetime.now(tz=UTC)
+                self._page_state = None  # the partition's state, looked up again for each page
+                ready = self.page_readiness()
                 company_id = series.params.get("company_id")
                 for item in items:
                     if company_id and item.get("company_id") is None and self.per_company:
                         item["company_id"] = company_id
-                    self._normalize(item)
+                    ready_item = ready(item)
                     key = self.record_key(item, context)
                     if key in emitted:
                         continue
                     self.remember(emitted, key, item)
                     self._records_read += 1
+                    self._prepared = ready_item
                     yield item
+                self._prepared = None
                 self.report_page(context, items)
+                self._tap.write_held_records()  # type: ignore[attr-defined]
             if not restart:
                 return
             self.logger.info(
@@ -466,30 +499,90 @@ class CallRailStream(RESTStream[int]):
                 row[name] = mask_secrets(row[name])
         return row
 
-    def _generate_record_messages(self, record: dict) -> Generator[RecordMessage, None, None]:
-        """RECORD messages of one record, pruned and conformed by a plan made once per stream.
+    # -- writing -----------------------------------------------------------------
 
-        Replaces the SDK's per-record schema walk, the largest CPU cost of a backfill (issue 6);
-        records the shaper does not model exactly take the SDK's own path (tap_callrail/output.py).
+    def record_plan(self) -> PagePlan | None:
+        """The stream's page plan and shaper, made once its catalog selection is known.
+
+        Both replace per-record SDK work that dominated the tap's CPU (issue 6); a catalog they
+        do not model exactly (tap_callrail/output.py) keeps the SDK's own path for every record.
         """
-        if not self._shaper_compiled:
+        if not self._plan_compiled:
             recursive = self.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.RECURSIVE
             same_schema = self.effective_schema == self.schema
             self._shaper = RecordShaper.compile(self.schema, self.mask) if recursive and same_schema else None
-            self._shaper_compiled = True
-        shaped = self._shaper(record) if self._shaper is not None else None
+            if self._shaper is not None:
+                self._plan = PagePlan(self.item_key, self.schema, self._shaper.selected)
+            self._plan_compiled = True
+        return self._plan
+
+    def page_readiness(self) -> Callable[[dict], dict | None]:
+        """For the page just received: what makes one of its records ready to write.
+
+        The function returns the record when it is also shaped (nothing left for the SDK to
+        prune or conform), else None. A page the plan parsed needs timestamps and its loose
+        properties converted, and the shaper for just those; any other page, normalize.py.
+        """
+        plan, shaper, normalize = self._plan, self._shaper, self._normalize
+        if not self._page_typed or plan is None or shaper is None:
+            def untyped(record: dict) -> dict | None:
+                normalize(record)
+                return None
+
+            return untyped
+        prepare, fix_loose = plan.prepare, shaper.fixer(plan.loose)
+
+        def typed(record: dict) -> dict | None:
+            return fix_loose(prepare(record))
+
+        return typed
+
+    def _write_record_message(self, record: dict) -> None:
+        """RECORD messages of one record, pruned and conformed by a plan made once per stream.
+
+        Replaces the SDK's per-record schema walk and message objects, the largest CPU cost of
+        a backfill (issue 6); records the shaper does not model take the SDK's own path.
+        """
+        if record is self._prepared:
+            shaped: dict | None = record
+        else:
+            self.record_plan()
+            shaped = self._shaper(record) if self._shaper is not None else None
         if shaped is None:
-            yield from super()._generate_record_messages(record)
+            super()._write_record_message(record)
             return
+        writer = self._tap.message_writer
+        direct = writer if isinstance(writer, MessageWriter) else None
+        extracted = self._extracted_at or datetime.now(tz=UTC)
         for stream_map in self.stream_maps:
+            if direct is not None and type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled:
+                direct.write_record(stream_map.stream_alias, shaped, self._stream_version, extracted)
+                continue
             mapped = stream_map.transform(shaped)
             if mapped is not None:
-                yield RecordMessage(
-                    stream=stream_map.stream_alias,
-                    record=mapped,
-                    version=self._stream_version,
-                    time_extracted=datetime.now(tz=UTC),
+                self._tap.write_message(
+                    RecordMessage(
+                        stream=stream_map.stream_alias,
+                        record=mapped,
+                        version=self._stream_version,
+                        time_extracted=extracted,
+                    )
                 )
+        self.state_manager.is_flushed = False
+
+    def _process_record(
+        self,
+        record: dict,
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        # Without child streams, all the SDK does here is add missing partition keys.
+        if self.child_streams:
+            super()._process_record(record, child_context, partition_context)
+            return
+        for key, value in (partition_context or {}).items():
+            if key not in record:
+                record[key] = value
 
     # -- deletes -------------------------------------------------------------------
 
@@ -584,6 +677,20 @@ class SortedCallRailStream(CallRailStream):
             emitted.clear()
             self._latest_value = minute
         emitted.add(key)
+
+    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
+        # For a sorted stream whose sort is not checked, the SDK's increment makes the record's
+        # value the bookmark. After a page's first record that is all this does, without
+        # looking the partition's state up again for every record (issue 6).
+        value = latest_record.get(self.replication_key or "")
+        state = self._page_state
+        if state is not None and type(value) is str:
+            state["replication_key"] = self.replication_key
+            state["replication_key_value"] = value
+            return
+        super()._increment_stream_state(latest_record, context=context)
+        if not self.check_sorted and self.state_partitioning_keys is None:
+            self._page_state = self.get_context_state(context)
 
     def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
         if not self._latest_value:

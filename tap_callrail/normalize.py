@@ -98,7 +98,7 @@ def _as_object(value: Any) -> Any:
     return {"value": value}
 
 
-def _as_timestamp(value: Any) -> Any:
+def as_timestamp(value: Any) -> Any:
     if not isinstance(value, str) or not value:
         return None
     try:
@@ -140,7 +140,7 @@ def converter_for(schema: dict) -> Converter | None:
     """Choose the converter that makes a value conform to a property's schema."""
     types = _types(schema)
     if "string" in types and schema.get("format") == "date-time":
-        return _as_timestamp
+        return as_timestamp
     if "string" in types:
         return _as_string
     if "integer" in types:
@@ -164,7 +164,7 @@ def converter_for(schema: dict) -> Converter | None:
 
 # The type each converter returns unchanged: a value already of that exact type is skipped,
 # which spares most calls on a backfill (issue 6) without changing any result.
-_UNCHANGED: dict[Converter, type] = {_as_string: str, _as_integer: int, _as_boolean: bool, _as_object: dict}
+UNCHANGED: dict[Converter, type] = {_as_string: str, _as_integer: int, _as_boolean: bool, _as_object: dict}
 
 
 class RecordNormalizer:
@@ -175,7 +175,14 @@ class RecordNormalizer:
         for name, prop in schema.get("properties", {}).items():
             converter = converter_for(prop)
             if converter is not None:
-                self._converters.append((name, _UNCHANGED.get(converter), converter))
+                self._converters.append((name, UNCHANGED.get(converter), converter))
+
+    @classmethod
+    def of(cls, converters: list[tuple[str, type | None, Converter]]) -> RecordNormalizer:
+        """A normaliser applying these (property, type left unchanged, converter) steps."""
+        normalizer = cls({})
+        normalizer._converters = converters
+        return normalizer
 
     def __call__(self, record: dict) -> dict:
         get = record.get

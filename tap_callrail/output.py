@@ -23,7 +23,7 @@ from __future__ import annotations
 import gc
 import math
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -43,11 +43,25 @@ def _unsupported(value: Any) -> Any:
 _encode_into = msgspec.json.Encoder(enc_hook=_unsupported, decimal_format="number").encode_into
 
 
+#: RECORD lines held back before they are written out, unless a page ends or another message comes first.
+RECORD_BATCH_BYTES = 1 << 20
+
+
 class MessageWriter(GenericSingerWriter[bytes, Message]):
-    """Singer messages to stdout, one JSON line each, flushed as the SDK's writers do."""
+    """Singer messages to stdout, one JSON line each.
+
+    RECORD lines are written in batches, at the end of each page or every `RECORD_BATCH_BYTES`
+    (one write instead of one flushed write per record: ~1 s of system CPU per 100,000 calls).
+    Any other message first writes the records before it and is flushed at once, so a target
+    never reads a STATE before the records it covers.
+    """
 
     def __init__(self) -> None:
         self._buffer = bytearray()
+        self._records = bytearray()
+        self._heads: dict[str, bytes] = {}
+        self._tail_key: tuple[int | None, datetime | None] | None = None
+        self._tail = b""
 
     def serialize_message(self, message: Message) -> bytes:
         if type(message) is RecordMessage:
@@ -60,14 +74,43 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
             return bytes(self._buffer)
         return (serialize_json(message.to_dict()) + "\n").encode()
 
+    def write_record(self, stream: str, record: dict[str, Any], version: int | None, extracted: datetime) -> None:
+        """Write the line `serialize_message` writes for this RecordMessage, without building it."""
+        head = self._heads.get(stream)
+        if head is None:
+            head = self._heads[stream] = b'{"type":"RECORD","stream":' + msgspec.json.encode(stream) + b',"record":'
+        if self._tail_key != (version, extracted):
+            self._tail_key = (version, extracted)
+            stamp = msgspec.json.encode(extracted.isoformat(sep="T"))
+            versioned = b"" if version is None else b',"version":%d' % version
+            self._tail = versioned + b',"time_extracted":' + stamp + b"}\n"
+        lines = self._records
+        lines += head
+        _encode_into(record, lines, -1)
+        lines += self._tail
+        if len(lines) >= RECORD_BATCH_BYTES:
+            self.flush_records()
+
     def write_message(self, message: Message) -> None:
-        line = self.format_message(message)
+        if type(message) is RecordMessage:
+            self._records += self.format_message(message)
+            if len(self._records) >= RECORD_BATCH_BYTES:
+                self.flush_records()
+            return
+        self._records += self.format_message(message)
+        self.flush_records()
+
+    def flush_records(self) -> None:
+        """Write out every line held back."""
+        if not self._records:
+            return
         out = sys.stdout
         binary = getattr(out, "buffer", None)
         if binary is None:  # a text-only stdout (e.g. tests capturing it into a StringIO)
-            out.write(line.decode())
+            out.write(self._records.decode())
         else:
-            binary.write(line)
+            binary.write(self._records)
+        self._records.clear()
         out.flush()
 
 
@@ -111,10 +154,11 @@ class RecordShaper:
     """
 
     def __init__(self, schema: dict[str, Any], selected: frozenset[str]) -> None:
-        self._selected = selected
+        self.selected = selected
         self._properties = frozenset(schema["properties"])
         self._keep_unknown = bool(schema.get("additionalProperties"))
         self._fixes = _property_fixes(schema)
+        self._fix = self.fixer(self._properties)
 
     @classmethod
     def compile(cls, schema: dict[str, Any], mask: Mapping[tuple[str, ...], bool]) -> RecordShaper | None:
@@ -128,21 +172,36 @@ class RecordShaper:
             return None
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        try:
-            if not record.keys() <= self._selected:
+        if not record.keys() <= self.selected:
+            try:
                 record = self._prune(record)
-            for name, fix in self._fixes:
-                value = record.get(name)
-                if value is not None:
-                    record[name] = fix(value)
-        except _Fallback:
-            return None
-        return record
+            except _Fallback:
+                return None
+        return self._fix(record)
+
+    def fixer(self, names: Collection[str]) -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+        """The conformance of just these properties, for a record already pruned.
+
+        Returns the record, or None when the SDK must shape it.
+        """
+        fixes = [(name, fix) for name, fix in self._fixes if name in names]
+
+        def fix_record(record: dict[str, Any]) -> dict[str, Any] | None:
+            try:
+                for name, fix in fixes:
+                    value = record.get(name)
+                    if value is not None:
+                        record[name] = fix(value)
+            except _Fallback:
+                return None
+            return record
+
+        return fix_record
 
     def _prune(self, record: dict[str, Any]) -> dict[str, Any]:
         kept = {}
         for name, value in record.items():
-            if name in self._selected:
+            if name in self.selected:
                 kept[name] = value
             elif name not in self._properties:
                 if not self._keep_unknown:

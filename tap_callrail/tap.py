@@ -200,6 +200,7 @@ class TapCallRail(Tap):
                 super().sync_all()
             completed = True
         finally:
+            self.write_held_records()
             findings = self.quality.finish()
             for line in render_report(self.sync_stats, findings).splitlines():
                 self.logger.info("%s", line)
@@ -208,6 +209,12 @@ class TapCallRail(Tap):
                 self.logger.log(logging.WARNING if findings else logging.INFO, "%s", line)
         if completed and self.quality.failed:
             raise DataQualityError(self.quality.summary())
+
+    def write_held_records(self) -> None:
+        """Write out the RECORD lines the message writer holds back (streams call it per page)."""
+        flush = getattr(self.message_writer, "flush_records", None)
+        if flush is not None:
+            flush()
 
     def discover_streams(self) -> list[CallRailStream]:
         streams = [stream_type(tap=self) for stream_type in STREAM_TYPES]

@@ -61,8 +61,17 @@ def to_canonical(value: datetime) -> str:
 
 def canonical_timestamp(value: str) -> str:
     """Re-render a CallRail timestamp string in canonical UTC form."""
+    # CallRail's usual rendering in UTC, `…T…:SS.mmm+00:00` or `…Z` (time_zone=Etc/UTC),
+    # needs only three zeros: checked and rendered here, as `_canonical_utc_text` would.
+    body = value[:-6] if value[-6:] == "+00:00" else value[:-1] if value[-1:] == "Z" else ""
+    if len(body) == 23 and body[19] == "." and body[10] == "T" and body[0] != "0":
+        _fromisoformat(body)  # raises on a non-instant, as the general path does
+        return body + "000Z"
     text = value.strip()
     return _canonical_utc_text(text) or to_canonical(parse_timestamp(text))
+
+
+_fromisoformat = datetime.fromisoformat
 
 
 def _canonical_utc_text(text: str) -> str | None:

@@ -26,7 +26,7 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
 from callrail_emulator import Emulator
 from tap_callrail.client import parse_body
-from tap_callrail.normalize import _UNCHANGED
+from tap_callrail.normalize import UNCHANGED
 from tap_callrail.output import GC_YOUNG_THRESHOLD, MessageWriter, RecordShaper, fewer_garbage_collections
 from tap_callrail.tap import TapCallRail
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
@@ -143,8 +143,46 @@ def test_message_writer_writes_one_flushed_line_per_message(capfdbinary: pytest.
 def test_message_writer_also_writes_to_a_text_only_stdout(monkeypatch: pytest.MonkeyPatch) -> None:
     captured = io.StringIO()
     monkeypatch.setattr(sys, "stdout", captured)
-    MessageWriter().write_message(singer_messages()[1])
+    writer = MessageWriter()
+    writer.write_message(singer_messages()[1])
+    writer.flush_records()
     assert json.loads(captured.getvalue())["record"]["customer_name"] == "Ana María Núñez — Café"
+
+
+@pytest.mark.parametrize("version", [None, 1700000000000])
+def test_write_record_writes_the_line_of_the_record_message_it_replaces(
+    version: int | None, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    message = singer_messages()[1]
+    assert isinstance(message, RecordMessage) and message.time_extracted is not None
+    expected = MessageWriter().format_message(
+        RecordMessage(stream="calls", record=message.record, version=version, time_extracted=message.time_extracted)
+    )
+    writer = MessageWriter()
+    writer.write_record("calls", message.record, version, message.time_extracted)
+    writer.write_record("calls", message.record, version, message.time_extracted)
+    writer.flush_records()
+    assert capfdbinary.readouterr().out == expected * 2
+
+
+def test_record_lines_wait_for_the_page_end_and_never_follow_the_state_after_them(
+    capfdbinary: pytest.CaptureFixture[bytes],
+) -> None:
+    writer = MessageWriter()
+    extracted = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    writer.write_record("calls", {"id": "CAL1"}, None, extracted)
+    writer.write_message(RecordMessage(stream="calls", record={"id": "CAL2"}, time_extracted=extracted))
+    assert capfdbinary.readouterr().out == b""  # held back: one write per page, not per record
+    writer.write_message(StateMessage({"bookmarks": {}}))
+    lines = [json.loads(line) for line in capfdbinary.readouterr().out.splitlines()]
+    assert [(m["type"], m.get("record")) for m in lines] == [
+        ("RECORD", {"id": "CAL1"}),
+        ("RECORD", {"id": "CAL2"}),
+        ("STATE", None),
+    ]
+    writer.write_record("calls", {"id": "CAL3"}, None, extracted)
+    writer.flush_records()
+    assert json.loads(capfdbinary.readouterr().out)["record"] == {"id": "CAL3"}
 
 
 # --------------------------------------------------------------------------- record shaping
@@ -361,7 +399,7 @@ def test_canonical_timestamp_fast_paths_render_what_the_general_path_renders() -
     "value", ["", "x", "Café", "$1.00", 0, 1, -7, 10**30, True, False, {}, {"a": [1]}, {"name": "n", "value": 1}]
 )
 def test_normaliser_skips_only_values_its_converter_returns_unchanged(value: Any) -> None:
-    for converter, unchanged in _UNCHANGED.items():
+    for converter, unchanged in UNCHANGED.items():
         if type(value) is unchanged:
             assert converter(value) is value
 
