@@ -108,10 +108,16 @@ def as_timestamp(value: Any) -> Any:
         return None
 
 
-def _array_of(item: Converter | None) -> Converter:
+def _array_of(item: Converter | None, unchanged: type | None = None) -> Converter:
+    """Each element converted by `item`; a list whose elements are all `unchanged` is kept."""
+
     def convert(value: Any) -> Any:
-        if type(value) is list and not value:
-            return value  # most arrays of a call are empty
+        if type(value) is list:
+            for element in value:
+                if type(element) is not unchanged:
+                    break
+            else:
+                return value  # empty (most arrays of a call), or nothing to convert
         values = value if isinstance(value, list) else [value]
         if item is None:
             return values
@@ -157,8 +163,9 @@ def converter_for(schema: dict) -> Converter | None:
     if "array" in types:
         items = schema.get("items") or {}
         if _types(items) == {"string"} and items.get("format") != "date-time":
-            return _array_of(_tag_name)
-        return _array_of(converter_for(items) if items else None)
+            return _array_of(_tag_name, str)
+        item = converter_for(items) if items else None
+        return _array_of(item, UNCHANGED.get(item) if item is not None else None)
     return None
 
 

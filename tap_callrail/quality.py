@@ -28,15 +28,17 @@ null, and a field not requested with `fields=` is absent.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from tap_callrail.timeutil import parse_timestamp
+from tap_callrail.timeutil import parse_timestamp, to_canonical
 
 MODES = ("warn", "fail", "off")
 MAX_EXAMPLES = 3
@@ -201,6 +203,15 @@ class _Tally:
             self.add(None, value, count=0)
 
 
+def properties_read(stream: str) -> frozenset[str]:
+    """The properties of a `stream` record that `QualityChecker.check` reads."""
+    rules = _RULES.get(stream, _NO_RULES)
+    names = {*rules.phones, *rules.emails, *(name for name, _allowed in rules.enums), *rules.timestamps}
+    if rules.call_duration:
+        names |= {"duration", "start_time"}
+    return frozenset(names | {"id", "numeric_id", "account_id", "company_id", "company"})
+
+
 def try_parse_timestamp(value: object) -> datetime | None:
     """An aware datetime from any CallRail rendering of a timestamp; None if it is not one."""
     if not isinstance(value, str) or not value:
@@ -267,6 +278,10 @@ class QualityChecker:
             msg = f"data_quality must be one of {', '.join(MODES)}, got {mode!r}"
             raise ValueError(msg)
         self.mode = mode
+        # The real clock is read at most once a second for the future-timestamp check.
+        self._clock_reuse = 1.0 if now is None else math.inf if isinstance(now, datetime) else 0.0
+        self._limit = ""
+        self._limit_until = -math.inf
         if now is None:
             self._now: Callable[[], datetime] = _utcnow
         elif isinstance(now, datetime):
@@ -378,7 +393,13 @@ class QualityChecker:
                 self._flag(stream, account, UNEXPECTED_ENUM_VALUE, name, record_id, value)
         now: datetime | None = None
         for name in rules.timestamps:
-            moment = try_parse_timestamp(record.get(name))
+            value = record.get(name)
+            if type(value) is str and len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T":
+                # The tap's canonical UTC text (records are normalised): compares as instants do.
+                if value > self._future_limit():
+                    self._flag(stream, account, FUTURE_TIMESTAMP, name, record_id)
+                continue
+            moment = try_parse_timestamp(value)
             if moment is None:
                 continue
             now = now or self._now()
@@ -386,6 +407,14 @@ class QualityChecker:
                 self._flag(stream, account, FUTURE_TIMESTAMP, name, record_id)
         if rules.call_duration and "duration" in record:
             self._check_call_duration(stream, account, record, now)
+
+    def _future_limit(self) -> str:
+        """now + `future_tolerance` in canonical UTC text."""
+        tick = time.monotonic()
+        if tick >= self._limit_until:
+            self._limit = to_canonical(self._now() + self._future_tolerance)
+            self._limit_until = tick + self._clock_reuse
+        return self._limit
 
     def _check_call_duration(
         self,

@@ -15,7 +15,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
 from tap_callrail.errors import CallRailError, DataQualityError
-from tap_callrail.output import MessageWriter, fewer_garbage_collections
+from tap_callrail.output import MessageWriter, fewer_garbage_collections, large_blocks_reused
 from tap_callrail.quality import QualityChecker
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
@@ -196,7 +196,7 @@ class TapCallRail(Tap):
         """Sync, then log the sync report; in data_quality=fail mode, fail after the state is written."""
         completed = False
         try:
-            with fewer_garbage_collections():
+            with fewer_garbage_collections(), large_blocks_reused():
                 super().sync_all()
             completed = True
         finally:

@@ -34,7 +34,7 @@ def planned_records(plan: PagePlan, body: bytes, shaper: RecordShaper) -> list[d
     if page is None:
         return None
     fix_loose = shaper.fixer(plan.loose)
-    return [fix_loose(plan.prepare(item)) for item in page[plan.item_key]]
+    return [fix_loose(plan.as_dicts(plan.prepare(item))) for item in page[plan.item_key]]
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +185,21 @@ def test_a_record_keeps_its_own_values_when_the_page_is_parsed_again() -> None:
     second = {"id": "CAL2", "duration": "20", "note": "b"}
     planned, untyped, _plan = both_paths(page(copy.deepcopy(first), copy.deepcopy(second)))
     assert planned == untyped == [first, {**second, "duration": 20}]
+
+
+def test_objects_stay_structs_that_encode_as_their_dicts_unless_something_reads_them() -> None:
+    selected = frozenset(CALLS["properties"])
+    record = {
+        "id": "CAL1",
+        "milestones": {"first_touch": {"event_date": "2024-12-27T10:14:56.802Z", "source": "Yelp"}},
+        "voice_assist_message": {"urgency": "high"},
+    }
+    plan = PagePlan("calls", CALLS, selected, dict_properties={"voice_assist_message"})
+    page_ = plan.decode(page(record))
+    assert page_ is not None
+    prepared = plan.prepare(page_["calls"][0])
+    assert isinstance(prepared["milestones"], msgspec.Struct)
+    assert prepared["voice_assist_message"] == {"urgency": "high"}  # read by masking or checks: a dict
+    encoded = msgspec.json.decode(msgspec.json.encode(prepared))
+    assert encoded == plan.as_dicts(prepared) == untyped_records(page(record), "calls", CALLS, selected)[0]
+    assert isinstance(prepared["milestones"], dict)

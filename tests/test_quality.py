@@ -269,6 +269,17 @@ def test_timestamps_a_few_minutes_ahead_are_tolerated() -> None:
     assert quality.finish() == []
 
 
+def test_a_timestamp_counts_as_future_only_past_the_tolerance_to_the_microsecond() -> None:
+    limit = NOW + timedelta(minutes=5)
+    for rendering in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%S.%f+00:00"):
+        quality = checker()
+        quality.check("users", {**GOOD["users"], "id": "at", "created_at": limit.strftime(rendering)})
+        later = limit + timedelta(microseconds=1)
+        quality.check("users", {**GOOD["users"], "id": "past", "created_at": later.strftime(rendering)})
+        findings = quality.finish()
+        assert [(f.check, f.count, f.examples) for f in findings] == [(FUTURE_TIMESTAMP, 1, ("past",))], rendering
+
+
 def test_now_can_be_a_callable_read_as_the_run_goes() -> None:
     moments = iter([NOW, NOW + timedelta(hours=2)])
     quality = QualityChecker(now=lambda: next(moments))
