@@ -127,6 +127,8 @@ class CallRailStream(RESTStream[int]):
         self._prepared: dict | None = None  # the record read_series last made ready to write
         self._extracted_at: datetime | None = None  # when the page being written was received
         self._page_state: dict | None = None
+        self._direct: tuple[MessageWriter, list[str]] | None = None
+        self._direct_checked = False
 
     # -- wiring -----------------------------------------------------------------
 
@@ -576,6 +578,14 @@ class CallRailStream(RESTStream[int]):
         a backfill (issue 6); records the shaper does not model take the SDK's own path.
         """
         if record is self._prepared:
+            unmapped = self._direct_writes()
+            if unmapped is not None:  # the usual case, without a thing to decide per record
+                lines, aliases = unmapped
+                extracted = self._extracted_at or datetime.now(tz=UTC)
+                for alias in aliases:
+                    lines.write_record(alias, record, self._stream_version, extracted)
+                self.state_manager.is_flushed = False
+                return
             shaped: dict | None = record
         else:
             self.record_plan()
@@ -603,6 +613,19 @@ class CallRailStream(RESTStream[int]):
                     )
                 )
         self.state_manager.is_flushed = False
+
+    def _direct_writes(self) -> tuple[MessageWriter, list[str]] | None:
+        """The writer and stream names when every record goes out unmapped (no stream maps)."""
+        if not self._direct_checked:
+            self._direct_checked = True
+            writer = self._tap.message_writer
+            unmapped = all(
+                type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled
+                for stream_map in self.stream_maps
+            )
+            if unmapped and isinstance(writer, MessageWriter):
+                self._direct = (writer, [stream_map.stream_alias for stream_map in self.stream_maps])
+        return self._direct
 
     def _process_record(
         self,

@@ -61,7 +61,8 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
         self._buffer = bytearray()
         self._records = bytearray()
         self._heads: dict[str, bytes] = {}
-        self._tail_key: tuple[int | None, datetime | None] | None = None
+        self._tail_extracted: datetime | None = None
+        self._tail_version: int | None = None
         self._tail = b""
 
     def serialize_message(self, message: Message) -> bytes:
@@ -80,8 +81,8 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
         head = self._heads.get(stream)
         if head is None:
             head = self._heads[stream] = b'{"type":"RECORD","stream":' + msgspec.json.encode(stream) + b',"record":'
-        if self._tail_key != (version, extracted):
-            self._tail_key = (version, extracted)
+        if extracted is not self._tail_extracted or version != self._tail_version:
+            self._tail_extracted, self._tail_version = extracted, version
             stamp = msgspec.json.encode(extracted.isoformat(sep="T"))
             versioned = b"" if version is None else b',"version":%d' % version
             self._tail = versioned + b',"time_extracted":' + stamp + b"}\n"

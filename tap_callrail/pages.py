@@ -90,7 +90,8 @@ def _struct(name: str, properties: dict[str, Any]) -> Any:
         if not prop_name.isidentifier() or keyword.iskeyword(prop_name) or prop_name.startswith("_"):
             raise _Untyped
         fields.append((prop_name, _typed(prop, prop_name)[0] | msgspec.UnsetType, msgspec.UNSET))
-    return msgspec.defstruct(f"{name}_object", fields, forbid_unknown_fields=True)
+    # gc=False: a struct holds parsed JSON values only, which cannot form a reference cycle.
+    return msgspec.defstruct(f"{name}_object", fields, forbid_unknown_fields=True, gc=False)
 
 
 def _timestamp_fix(schema: dict[str, Any]) -> Converter | None:
