@@ -145,3 +145,22 @@ def test_the_date_time_check_rejects_non_canonical_timestamps() -> None:
     assert not validator.is_valid({"t": "2026-02-10T08:43:50+00:00"})
     assert not validator.is_valid({"t": "2026-02-10T08:43:50Z"})
     assert validator.is_valid({"t": "2026-02-10T08:43:50.000000Z"})
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1456", 1456),
+        (" 42 ", 42),
+        ("12.0", 12),
+        ("12.5", None),
+        ("Infinity", None),
+        ("NaN", None),
+        ("x", None),
+        (float("inf"), None),
+        (float("nan"), None),
+        (7.0, 7),
+    ],
+)
+def test_integer_properties_take_what_is_an_integer_and_null_the_rest(value: object, expected: int | None) -> None:
+    assert RecordNormalizer(SCHEMAS["calls"])({"id": "CAL1", "duration": value})["duration"] == expected
