@@ -199,6 +199,15 @@ UNCHANGED: dict[Converter, type] = {
 }
 
 
+def fix_in_place(value: dict[str, Any], fixes: list[tuple[str, Converter]]) -> dict[str, Any]:
+    """Each (key, converter) applied to that key's value unless it is null; the dict, in place."""
+    for key, fix in fixes:
+        item = value.get(key)
+        if item is not None:
+            value[key] = fix(item)
+    return value
+
+
 class RecordNormalizer:
     """Converts every property of a record to its schema type, in place."""
 

@@ -35,6 +35,8 @@ from singer_sdk.singerlib import Message, RecordMessage
 from singer_sdk.singerlib.encoding import GenericSingerWriter
 from singer_sdk.singerlib.json import serialize_json
 
+from tap_callrail.normalize import fix_in_place
+
 
 def _unsupported(value: Any) -> Any:
     # What the SDK's simplejson default does with a type JSON has no form for.
@@ -289,11 +291,7 @@ def _fix_for(prop: dict[str, Any]) -> Fix | None:
                 return _primitive(value, prop)
             if not keep_unknown and not value.keys() <= known:
                 raise _Fallback
-            for name, fix in fixes:
-                item = value.get(name)
-                if item is not None:
-                    value[name] = fix(item)
-            return value
+            return fix_in_place(value, fixes)
 
         return fix_object
     if "number" in types:

@@ -29,7 +29,7 @@ from typing import Any, TypedDict
 
 import msgspec
 
-from tap_callrail.normalize import UNCHANGED, Converter, RecordNormalizer, as_timestamp, converter_for
+from tap_callrail.normalize import UNCHANGED, Converter, RecordNormalizer, as_timestamp, converter_for, fix_in_place
 
 #: Properties a stream may turn loose before its pages are all parsed untyped.
 MAX_LOOSE = 16
@@ -94,45 +94,21 @@ def _struct(name: str, properties: dict[str, Any]) -> Any:
     return msgspec.defstruct(f"{name}_object", fields, forbid_unknown_fields=True, gc=False)
 
 
-def _timestamp_fix(schema: dict[str, Any]) -> Converter | None:
-    """What a value that passed `_typed(schema)` still needs: its timestamps in canonical UTC."""
+def _timestamp_fix(schema: dict[str, Any], structs: bool = False) -> Converter | None:
+    """What a value that passed `_typed(schema)` still needs: its timestamps in canonical UTC.
+
+    `structs`: its objects are still structs (fixed by attribute), else dicts (by key).
+    """
     if schema.get("format") == "date-time":
         return as_timestamp
     kind, _nullable = _kinds(schema)
     if kind == "object":
-        fixes = [(key, fix) for key, prop in (schema.get("properties") or {}).items() if (fix := _timestamp_fix(prop))]
+        properties = schema.get("properties") or {}
+        fixes = [(key, fix) for key, prop in properties.items() if (fix := _timestamp_fix(prop, structs))]
         if not fixes:
             return None
-
-        def fix_object(value: dict[str, Any]) -> dict[str, Any]:
-            for key, fix in fixes:
-                item = value.get(key)
-                if item is not None:
-                    value[key] = fix(item)
-            return value
-
-        return fix_object
-    if kind == "array":
-        item_fix = _timestamp_fix(schema.get("items") or {})
-        if item_fix is None:
-            return None
-        return lambda value: [None if item is None else item_fix(item) for item in value]
-    return None
-
-
-def _struct_timestamp_fix(schema: dict[str, Any]) -> Converter | None:
-    """`_timestamp_fix` for a value still holding structs: attributes instead of keys."""
-    if schema.get("format") == "date-time":
-        return as_timestamp
-    kind, _nullable = _kinds(schema)
-    if kind == "object":
-        fixes = [
-            (key, fix)
-            for key, prop in (schema.get("properties") or {}).items()
-            if (fix := _struct_timestamp_fix(prop))
-        ]
-        if not fixes:
-            return None
+        if not structs:
+            return lambda value: fix_in_place(value, fixes)
         unset = msgspec.UNSET
 
         def fix_struct(value: Any) -> Any:
@@ -144,7 +120,7 @@ def _struct_timestamp_fix(schema: dict[str, Any]) -> Converter | None:
 
         return fix_struct
     if kind == "array":
-        item_fix = _struct_timestamp_fix(schema.get("items") or {})
+        item_fix = _timestamp_fix(schema.get("items") or {}, structs)
         if item_fix is None:
             return None
         return lambda value: [None if item is None else item_fix(item) for item in value]
@@ -207,7 +183,7 @@ class PagePlan:
                 continue
             if structs:
                 structured.append(name)
-            fix = _struct_timestamp_fix(prop) if structs else _timestamp_fix(prop)
+            fix = _timestamp_fix(prop, structs)
             if fix is not None:
                 steps.append((name, None, fix))
         envelope: dict[str, Any] = dict.fromkeys(_ENVELOPE, Any)
