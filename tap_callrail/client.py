@@ -129,6 +129,7 @@ class CallRailStream(RESTStream[int]):
         self._page_state: dict | None = None
         self._direct: tuple[MessageWriter, list[str]] | None = None
         self._direct_checked = False
+        self._undeclared_checked = False
 
     # -- wiring -----------------------------------------------------------------
 
@@ -351,9 +352,28 @@ class CallRailStream(RESTStream[int]):
             body = plan.decode(response.content)
             if body is not None:
                 self._page_typed = True
+                if not self._undeclared_checked and body.get(self.item_key):
+                    self.warn_undeclared(parse_body(response))
                 return body
         self._page_typed = False
         return parse_body(response)
+
+    def warn_undeclared(self, body: Any) -> None:
+        """Warn, as the SDK would, of properties CallRail sends that the schema lacks.
+
+        A typed page leaves them out without a word, so the first page of records of each
+        run is also read untyped to look for them: a new CallRail field shows on every record.
+        """
+        self._undeclared_checked = True
+        items = body.get(self.item_key) if isinstance(body, dict) else None
+        known = self.schema["properties"].keys()
+        undeclared = sorted({key for item in items or [] if isinstance(item, dict) for key in item} - known)
+        if undeclared:
+            self.logger.warning(
+                "Properties %s were present in the '%s' stream but not found in catalog schema. Ignoring.",
+                tuple(undeclared),
+                self.name,
+            )
 
     # -- date window -------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from tap_callrail.normalize import UNCHANGED
 from tap_callrail.output import GC_YOUNG_THRESHOLD, MessageWriter, RecordShaper, fewer_garbage_collections
 from tap_callrail.tap import TapCallRail
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
-from tests.fake_callrail import discovered_catalog, run_sync
+from tests.fake_callrail import FakeCallRail, base_config, discovered_catalog, populate, run_sync
 
 
 def response(body: bytes, content_type: str = "application/json; charset=utf-8") -> requests.Response:
@@ -316,6 +316,22 @@ def test_a_whole_sync_writes_the_same_messages_as_the_sdks_own_shaping(
     sdk = comparable(run_sync(config, catalog=catalog).messages)
     assert len(fast) > 1300
     assert fast == sdk
+
+
+def test_a_property_the_schema_lacks_is_dropped_with_one_warning(
+    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+) -> None:
+    populate(fake, accounts=1)
+    for record in fake.records("calls", "ACC01"):
+        record["brand_new_field"] = "CallRail added it"  # as a new CallRail field: on every record
+    with caplog.at_level(logging.WARNING):
+        result = run_sync(base_config(), streams={"calls"})
+    assert result.records("calls")
+    assert all("brand_new_field" not in record for record in result.records("calls"))
+    warned = [r.getMessage() for r in caplog.records if "brand_new_field" in r.getMessage()]
+    assert warned == [
+        "Properties ('brand_new_field',) were present in the 'calls' stream but not found in catalog schema. Ignoring."
+    ]
 
 
 FIRST_TOUCH_SOURCE = "milestones['first_touch']['source'] if milestones and milestones.get('first_touch') else None"
