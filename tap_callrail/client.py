@@ -598,14 +598,6 @@ class CallRailStream(RESTStream[int]):
         a backfill (issue 6); records the shaper does not model take the SDK's own path.
         """
         if record is self._prepared:
-            unmapped = self._direct_writes()
-            if unmapped is not None:  # the usual case, without a thing to decide per record
-                lines, aliases = unmapped
-                extracted = self._extracted_at or datetime.now(tz=UTC)
-                for alias in aliases:
-                    lines.write_record(alias, record, self._stream_version, extracted)
-                self.state_manager.is_flushed = False
-                return
             shaped: dict | None = record
         else:
             self.record_plan()
@@ -613,15 +605,17 @@ class CallRailStream(RESTStream[int]):
         if shaped is None:
             super()._write_record_message(record)
             return
-        writer = self._tap.message_writer
-        direct = writer if isinstance(writer, MessageWriter) else None
         extracted = self._extracted_at or datetime.now(tz=UTC)
+        unmapped = self._direct_writes()
+        if unmapped is not None:  # the usual case: nothing to decide per record
+            lines, aliases = unmapped
+            for alias in aliases:
+                lines.write_record(alias, shaped, self._stream_version, extracted)
+            self.state_manager.is_flushed = False
+            return
+        if shaped is self._prepared and self._plan is not None:
+            self._plan.as_dicts(shaped)  # stream maps read dicts
         for stream_map in self.stream_maps:
-            if direct is not None and type(stream_map) is SameRecordTransform and not stream_map.flattening_enabled:
-                direct.write_record(stream_map.stream_alias, shaped, self._stream_version, extracted)
-                continue
-            if shaped is self._prepared and self._plan is not None:
-                self._plan.as_dicts(shaped)  # stream maps read dicts
             mapped = stream_map.transform(shaped)
             if mapped is not None:
                 self._tap.write_message(

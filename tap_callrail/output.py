@@ -96,13 +96,9 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
             self.flush_records()
 
     def write_message(self, message: Message) -> None:
-        if type(message) is RecordMessage:
-            self._records += self.format_message(message)
-            if len(self._records) >= RECORD_BATCH_BYTES:
-                self.flush_records()
-            return
         self._records += self.format_message(message)
-        self.flush_records()
+        if type(message) is not RecordMessage or len(self._records) >= RECORD_BATCH_BYTES:
+            self.flush_records()
 
     def flush_records(self) -> None:
         """Write out every line held back."""
@@ -226,13 +222,9 @@ class RecordShaper:
 
         def fix_record(record: dict[str, Any]) -> dict[str, Any] | None:
             try:
-                for name, fix in fixes:
-                    value = record.get(name)
-                    if value is not None:
-                        record[name] = fix(value)
+                return fix_in_place(record, fixes)
             except _Fallback:
                 return None
-            return record
 
         return fix_record
 
