@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 import msgspec
 import requests
@@ -22,6 +22,7 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.pagination import PageNumberPaginator
 from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 
 from tap_callrail.errors import CallRailAuthError, CallRailNotFoundError, CallRailRequestError
 from tap_callrail.masking import MASK, mask_secrets
@@ -83,6 +84,13 @@ class CallRailPaginator(PageNumberPaginator):
         return self._item_count >= PAGE_SIZE
 
 
+class RecordPage(NamedTuple):
+    """The new records of one page, in order; `ready`: each is already shaped to be written."""
+
+    records: list[dict[str, Any]]
+    ready: bool
+
+
 class Series:
     """One paginated request series within a partition (e.g. one company's integrations)."""
 
@@ -124,9 +132,8 @@ class CallRailStream(RESTStream[int]):
         self._plan_compiled = False
         self._parse_typed = False  # while this stream requests a page of its own records
         self._page_typed = False  # the last page was parsed by the plan
-        self._prepared: dict | None = None  # the record read_series last made ready to write
+        self._prepared: dict | None = None  # the record get_records last yielded, if ready to write
         self._extracted_at: datetime | None = None  # when the page being written was received
-        self._page_state: dict | None = None
         self._direct: tuple[MessageWriter, list[str]] | None = None
         self._direct_checked = False
         self._undeclared_checked = False
@@ -424,6 +431,17 @@ class CallRailStream(RESTStream[int]):
     # -- reading ----------------------------------------------------------------
 
     def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+        """Every record of the partition, one at a time, for the SDK's own per-record loop."""
+        try:
+            for page in self.get_record_pages(context):
+                for record in page.records:
+                    self._prepared = record if page.ready else None
+                    yield record
+        finally:
+            self._prepared = None
+
+    def get_record_pages(self, context: Context | None) -> Iterator[RecordPage]:
+        """Every page of the partition: its records read for the first time, in order."""
         if context is None:  # no partition: nothing CallRail can be asked for
             return
         account_id = context.get("account_id")
@@ -456,7 +474,7 @@ class CallRailStream(RESTStream[int]):
             exc,
         )
 
-    def read_series(self, context: Context, series: Series, emitted: set[Any]) -> Iterator[dict[str, Any]]:
+    def read_series(self, context: Context, series: Series, emitted: set[Any]) -> Iterator[RecordPage]:
         """Read every page of one series, surviving records deleted while paging.
 
         Offset pages shift when CallRail deletes a record mid-read (a call marked spam, a
@@ -482,21 +500,7 @@ class CallRailStream(RESTStream[int]):
                     restart = True
                     break
                 self._extracted_at = datetime.now(tz=UTC)
-                self._page_state = None  # the partition's state, looked up again for each page
-                ready = self.page_readiness()
-                company_id = series.params.get("company_id")
-                for item in items:
-                    if company_id and item.get("company_id") is None and self.per_company:
-                        item["company_id"] = company_id
-                    ready_item = ready(item)
-                    key = self.record_key(item, context)
-                    if key in emitted:
-                        continue
-                    self.remember(emitted, key, item)
-                    self._records_read += 1
-                    self._prepared = ready_item
-                    yield item
-                self._prepared = None
+                yield self.new_records(items, context, series, emitted)
                 self.report_page(context, items)
                 self._tap.write_held_records()  # type: ignore[attr-defined]
             if not restart:
@@ -512,6 +516,29 @@ class CallRailStream(RESTStream[int]):
             self._request_label,
             MAX_RESTARTS + 1,
         )
+
+    def new_records(self, items: list[dict], context: Context, series: Series, emitted: set[Any]) -> RecordPage:
+        """The page's records made ready, without those already read in this series."""
+        ready = self.page_readiness()
+        company_id = series.params.get("company_id") if self.per_company else None
+        record_key, remember = self.record_key, self.remember
+        records = []
+        all_ready = True
+        for item in items:
+            if company_id and item.get("company_id") is None:
+                item["company_id"] = company_id
+            if ready(item) is None:
+                all_ready = False
+            key = record_key(item, context)
+            if key in emitted:
+                continue
+            remember(emitted, key, item)
+            records.append(item)
+        if not all_ready and self._page_typed and self._plan is not None:
+            for record in records:
+                self._plan.as_dicts(record)  # the SDK's path reads dicts
+        self._records_read += len(records)
+        return RecordPage(records, all_ready)
 
     def report_page(self, context: Context, items: list[dict]) -> None:
         position = None
@@ -540,6 +567,24 @@ class CallRailStream(RESTStream[int]):
         account_id = row.get("account_id") if context else row.get("id")
         self._tap.quality.check(self.name, row, account_id)  # type: ignore[attr-defined]
         self._tap.sync_stats.record(self.name, account_id)  # type: ignore[attr-defined]
+        return self.hide_secrets(row)
+
+    def post_process_page(self, records: list[dict], context: Context | None) -> list[dict]:
+        """What `post_process` does to each record of a page, with the page counted at once."""
+        if not context:  # each record is its own account (the accounts stream)
+            return [row for record in records if (row := self.post_process(record, context)) is not None]
+        account_id = context["account_id"]
+        for record in records:
+            record["account_id"] = account_id
+        self._tap.quality.check_many(self.name, records, account_id)  # type: ignore[attr-defined]
+        self._tap.sync_stats.record(self.name, account_id, len(records))  # type: ignore[attr-defined]
+        if self.masked_properties or self.masked_objects:
+            for record in records:
+                self.hide_secrets(record)
+        return records
+
+    def hide_secrets(self, row: dict) -> dict:
+        """The record with secrets CallRail returns in data replaced, in place."""
         for name in self.masked_properties:
             if row.get(name) not in (None, ""):
                 row[name] = MASK
@@ -609,8 +654,7 @@ class CallRailStream(RESTStream[int]):
         unmapped = self._direct_writes()
         if unmapped is not None:  # the usual case: nothing to decide per record
             lines, aliases = unmapped
-            for alias in aliases:
-                lines.write_record(alias, shaped, self._stream_version, extracted)
+            lines.write_records(aliases, (shaped,), self._stream_version, extracted)
             self.state_manager.is_flushed = False
             return
         if shaped is self._prepared and self._plan is not None:
@@ -626,6 +670,19 @@ class CallRailStream(RESTStream[int]):
                         time_extracted=extracted,
                     )
                 )
+        self.state_manager.is_flushed = False
+
+    def write_page(self, records: list[dict], ready: bool) -> None:
+        """RECORD messages of a page's records, written at once where nothing differs per record."""
+        unmapped = self._direct_writes() if ready else None
+        if unmapped is None:
+            for record in records:
+                self._prepared = record if ready else None
+                self._write_record_message(record)
+            self._prepared = None
+            return
+        lines, aliases = unmapped
+        lines.write_records(aliases, records, self._stream_version, self._extracted_at or datetime.now(tz=UTC))
         self.state_manager.is_flushed = False
 
     def _direct_writes(self) -> tuple[MessageWriter, list[str]] | None:
@@ -654,6 +711,68 @@ class CallRailStream(RESTStream[int]):
         for key, value in (partition_context or {}).items():
             if key not in record:
                 record[key] = value
+
+    def _sync_records(
+        self,
+        context: Context | None = None,
+        *,
+        write_messages: bool = True,
+    ) -> Generator[dict, Any, None]:
+        """The SDK's `_sync_records`, a page at a time: the same messages, in the same order.
+
+        The SDK post-processes, writes and bookmarks each record in turn; on a backfill that
+        per-record bookkeeping cost more CPU than parsing the pages (issue 6). Here each page is
+        post-processed, written and bookmarked at once, and a STATE message that falls due
+        within a page follows that page. Dry runs (`--test`), child streams and runs that write
+        no messages keep the SDK's own loop.
+        """
+        if not (write_messages and self.selected and not self.child_streams and self.ABORT_AT_RECORD_COUNT is None):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        record_counter = self.get_record_counter()
+        timer = self.get_sync_timer()
+        written = 0
+        with record_counter, timer:
+            for partition in [context] if context is not None else self.partitions or [{}]:
+                record_counter.with_context(partition)
+                timer.with_context(partition)
+                current_context = partition or None
+                state_context = self._get_state_partition_context(current_context)
+                self._write_starting_replication_value(current_context)
+                for page in self.get_record_pages(current_context):
+                    records = self.post_process_page(page.records, current_context)
+                    if not records:
+                        continue
+                    for key, value in (state_context or {}).items():  # what `_process_record` adds
+                        for record in records:
+                            record.setdefault(key, value)
+                    self.write_page(records, page.ready)
+                    self.increment_page_state(records, current_context)
+                    before, written = written, written + len(records)
+                    if before // self.STATE_MSG_FREQUENCY != written // self.STATE_MSG_FREQUENCY:
+                        self._write_state_message()
+                    record_counter.increment(len(records))
+                    yield from records
+                if current_context == state_context:
+                    self._finalize_state(self.get_context_state(current_context))
+        if not context:
+            self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def increment_page_state(self, records: list[dict], context: Context | None) -> None:
+        """Advance the bookmark over a page, as `_increment_stream_state` on each record would.
+
+        Sort order is not checked (`check_sorted`), so each value replaces the last: the last
+        record decides, unless a record lacks a value (the SDK warns of each such record).
+        """
+        key = self.replication_key
+        if self.replication_method != REPLICATION_INCREMENTAL or not key:
+            return
+        if all(record.get(key) is not None for record in records):
+            self._increment_stream_state(records[-1], context=context)
+            return
+        for record in records:
+            self._increment_stream_state(record, context=context)
 
     # -- deletes -------------------------------------------------------------------
 
@@ -749,26 +868,12 @@ class SortedCallRailStream(CallRailStream):
             self._latest_value = minute
         emitted.add(key)
 
-    def _increment_stream_state(self, latest_record: dict, *, context: Context | None = None) -> None:
-        # For a sorted stream whose sort is not checked, the SDK's increment makes the record's
-        # value the bookmark. After a page's first record that is all this does, without
-        # looking the partition's state up again for every record (issue 6).
-        value = latest_record.get(self.replication_key or "")
-        state = self._page_state
-        if state is not None and type(value) is str:
-            state["replication_key"] = self.replication_key
-            state["replication_key_value"] = value
-            return
-        super()._increment_stream_state(latest_record, context=context)
-        if not self.check_sorted and self.state_partitioning_keys is None:
-            self._page_state = self.get_context_state(context)
-
     def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
         if not self._latest_value:
             return params
         return {**params, "start_date": self._latest_value}
 
-    def read_series(self, context: Context, series: Series, emitted: set[Any]) -> Iterator[dict[str, Any]]:
+    def read_series(self, context: Context, series: Series, emitted: set[Any]) -> Iterator[RecordPage]:
         self._latest_value = None
         emitted.clear()
         yield from super().read_series(context, series, emitted)

@@ -24,7 +24,7 @@ import ctypes
 import gc
 import math
 import sys
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -80,20 +80,36 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
 
     def write_record(self, stream: str, record: dict[str, Any], version: int | None, extracted: datetime) -> None:
         """Write the line `serialize_message` writes for this RecordMessage, without building it."""
-        head = self._heads.get(stream)
-        if head is None:
-            head = self._heads[stream] = b'{"type":"RECORD","stream":' + msgspec.json.encode(stream) + b',"record":'
+        self.write_records((stream,), (record,), version, extracted)
+
+    def write_records(
+        self,
+        streams: Sequence[str],
+        records: Iterable[Any],
+        version: int | None,
+        extracted: datetime,
+    ) -> None:
+        """`write_record` for each record in turn, to each of `streams` (aliases of one stream)."""
+        heads = [self._head(stream) for stream in streams]
         if extracted is not self._tail_extracted or version != self._tail_version:
             self._tail_extracted, self._tail_version = extracted, version
             stamp = msgspec.json.encode(extracted.isoformat(sep="T"))
             versioned = b"" if version is None else b',"version":%d' % version
             self._tail = versioned + b',"time_extracted":' + stamp + b"}\n"
-        lines = self._records
-        lines += head
-        _encode_into(record, lines, -1)
-        lines += self._tail
-        if len(lines) >= RECORD_BATCH_BYTES:
-            self.flush_records()
+        tail, lines, encode_into = self._tail, self._records, _encode_into
+        for record in records:
+            for head in heads:
+                lines += head
+                encode_into(record, lines, -1)
+                lines += tail
+            if len(lines) >= RECORD_BATCH_BYTES:
+                self.flush_records()
+
+    def _head(self, stream: str) -> bytes:
+        head = self._heads.get(stream)
+        if head is None:
+            head = self._heads[stream] = b'{"type":"RECORD","stream":' + msgspec.json.encode(stream) + b',"record":'
+        return head
 
     def write_message(self, message: Message) -> None:
         self._records += self.format_message(message)

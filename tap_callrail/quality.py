@@ -32,7 +32,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta, timezone
@@ -305,14 +305,21 @@ class QualityChecker:
 
         `account_id` defaults to the record's own `account_id`.
         """
+        self.check_many(stream, (record,), account_id)
+
+    def check_many(self, stream: str, records: Iterable[Mapping[str, Any]], account_id: str | None = None) -> None:
+        """`check` each of `records` in turn (a page of them: the rules are looked up once)."""
         if self.mode == "off":
             return
-        account = account_id if account_id is not None else record.get("account_id")
-        if account is not None and type(account) is not str:
-            account = str(account)
+        rules = _RULES.get(stream, _NO_RULES)
+        check_values, remember_references = self._check_values, self._remember_references
         with self._lock:
-            self._check_values(stream, account, _RULES.get(stream, _NO_RULES), record)
-            self._remember_references(stream, account, record)
+            for record in records:
+                account = account_id if account_id is not None else record.get("account_id")
+                if account is not None and type(account) is not str:
+                    account = str(account)
+                check_values(stream, account, rules, record)
+                remember_references(stream, account, record)
 
     def finish(self) -> list[Finding]:
         """All findings so far, including the referential checks. Safe to call repeatedly."""

@@ -5,10 +5,10 @@ Paths, item keys and filters: callrail-api.md §4. Schemas: tap_callrail/schemas
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, ClassVar
 
-from tap_callrail.client import CallRailStream, Series, SortedCallRailStream
+from tap_callrail.client import CallRailStream, RecordPage, Series, SortedCallRailStream
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -21,16 +21,15 @@ class AccountsStream(CallRailStream):
     path = "/a.json"
     item_key = "accounts"
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def get_record_pages(self, context: Context | None) -> Iterator[RecordPage]:
         if self.config.get("account_ids"):
             # The scope fetched each configured account with this stream's fields.
-            for account in self.scope.account_records():
-                yield self._normalize(dict(account))
+            yield RecordPage([self._normalize(dict(account)) for account in self.scope.account_records()], False)
             return
-        accounts = []
-        for record in self.read_series({}, Series("all accounts"), set()):
-            accounts.append(dict(record))
-            yield record
+        accounts: list[dict] = []
+        for page in self.read_series({}, Series("all accounts"), set()):
+            accounts.extend(dict(record) for record in page.records)
+            yield page
         if self.read_complete:
             self.scope.adopt_accounts(accounts)  # the scope needs this list too: one request, not two
 
@@ -45,13 +44,15 @@ class CompaniesStream(CallRailStream):
     path = "/a/{account_id}/companies.json"
     item_key = "companies"
 
-    def get_records(self, context: Context | None) -> Iterable[dict[str, Any]]:
+    def get_record_pages(self, context: Context | None) -> Iterator[RecordPage]:
         restricted = self.scope.company_filter(context["account_id"]) if context else None
-        read = []
-        for record in super().get_records(context):
-            read.append(str(record.get("id")))
-            if restricted is None or record.get("id") in restricted:
-                yield record
+        read: list[str] = []
+        for page in super().get_record_pages(context):
+            read.extend(str(record.get("id")) for record in page.records)
+            if restricted is None:
+                yield page
+            else:
+                yield page._replace(records=[record for record in page.records if record.get("id") in restricted])
         if context and self.read_complete:
             # The per-company streams need this list too: one request, not two.
             self.scope.adopt_companies(context["account_id"], read)
