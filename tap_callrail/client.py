@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from urllib.parse import urlencode
 
 import msgspec
 import requests
@@ -227,10 +228,11 @@ class CallRailStream(RESTStream[int]):
     def request_url(self, context: Context | None) -> str:
         return self.get_url(context)
 
-    def send(self, url: str, params: dict[str, Any], context: Context | None, *, typed: bool = False) -> dict:
+    def send(self, url: str, params: dict[str, Any] | str, context: Context | None, *, typed: bool = False) -> dict:
         """GET one page (with retries and the rate budget) and return its parsed body.
 
-        `typed`: the page holds this stream's own records, parsed by its plan when it can be.
+        `params`: a dict, or a query string already encoded. `typed`: the page holds this
+        stream's own records, parsed by its plan when it can be.
         """
         prepared = self.build_prepared_request(method="GET", url=url, params=params, headers=self.http_headers)
         self._parse_typed = typed and self.record_plan() is not None
@@ -304,10 +306,14 @@ class CallRailStream(RESTStream[int]):
         typed = item_key is None
         item_key = item_key or self.item_key
         paginator = self.get_new_paginator()
+        # Encoded once per series, not per page: `fields=` lists every optional field, and
+        # urlencode quotes it character by character (issue 6). The same query requests builds.
+        query = urlencode({key: value for key, value in params.items() if value is not None and key != "page"})
+        query += "&page=" if query else "page="
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             while not paginator.finished:
-                body = self.send(url, {**params, "page": paginator.current_value}, context, typed=typed)
+                body = self.send(url, f"{query}{paginator.current_value}", context, typed=typed)
                 counter.increment()
                 yield body
                 items = body.get(item_key) if isinstance(body, dict) else None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote_plus
+
+import requests
 
 from tap_callrail.schemas import SCHEMAS
 from tests.fake_callrail import FakeCallRail, base_config, make_call, populate, run_sync
@@ -103,3 +106,22 @@ def test_every_list_request_asks_for_250_per_page(fake: FakeCallRail) -> None:
         (r.path, r.params) for r in list_requests if r.params.get("per_page") != "250"
     ]
     assert all("page" in r.params for r in list_requests)
+
+
+def test_page_urls_are_those_requests_builds_from_the_parameters(fake: FakeCallRail) -> None:
+    # The query is encoded once per series and each page number appended: the URL of every page
+    # must still be what requests makes of the parameters (fields= commas quoted the same way).
+    _add_calls(fake, 600)
+
+    run_sync(base_config(), streams={"calls"})
+
+    sent = [request.url for request in fake.mocker.request_history if "/calls.json" in request.url]
+    assert len(sent) == 3
+    for number, url in enumerate(sent, start=1):
+        base, query = url.split("?", 1)
+        params = dict(pair.split("=", 1) for pair in query.split("&"))
+        assert params["page"] == str(number)
+        assert query.endswith(f"&page={number}")
+        decoded = {key: unquote_plus(value) for key, value in params.items()}
+        assert "," in decoded["fields"]
+        assert url == requests.Request("GET", base, params=decoded).prepare().url
