@@ -125,6 +125,8 @@ def as_timestamp(value: Any) -> Any:
 # last_touch milestones often share theirs: about 3 of a call's 7 timestamps are repeats.
 _CANONICAL: dict[str, str] = {}
 _CANONICAL_SIZE = 4096
+#: The canonical form of a timestamp string converted lately, else None (for a string only).
+known_timestamp = _CANONICAL.get
 
 
 def _array_of(item: Converter | None, unchanged: type | None = None) -> Converter:
@@ -217,13 +219,6 @@ class RecordNormalizer:
             converter = converter_for(prop)
             if converter is not None:
                 self._converters.append((name, UNCHANGED.get(converter), converter))
-
-    @classmethod
-    def of(cls, converters: list[tuple[str, type | None, Converter]]) -> RecordNormalizer:
-        """A normaliser applying these (property, type left unchanged, converter) steps."""
-        normalizer = cls({})
-        normalizer._converters = converters
-        return normalizer
 
     def __call__(self, record: dict) -> dict:
         get = record.get

@@ -14,7 +14,8 @@ less than parsing into untyped dicts, and leaves out the properties the catalog 
   object with an undeclared key) is named by msgspec's ValidationError. From then on it is
   parsed untyped and converted by normalize.py, and the page is parsed again.
 - What Python still does per record: timestamps to canonical UTC text, and those loose
-  properties.
+  properties, in one function written out for the plan (`_compile`): a backfill runs it for
+  every record, and a generic loop over the properties cost more than the work itself.
 - Anything else that breaks the description (a record that is not an object, an error that
   names no property, more than `MAX_LOOSE` loose properties) sends the page down the untyped
   path, which converts every property as before. Both paths emit the same records.
@@ -24,12 +25,19 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any, TypedDict
 
 import msgspec
 
-from tap_callrail.normalize import UNCHANGED, Converter, RecordNormalizer, as_timestamp, converter_for, fix_in_place
+from tap_callrail.normalize import (
+    UNCHANGED,
+    Converter,
+    as_timestamp,
+    converter_for,
+    fix_in_place,
+    known_timestamp,
+)
 
 #: Properties a stream may turn loose before its pages are all parsed untyped.
 MAX_LOOSE = 16
@@ -127,6 +135,78 @@ def _timestamp_fix(schema: dict[str, Any], structs: bool = False) -> Converter |
     return None
 
 
+def _timestamp_paths(schema: dict[str, Any]) -> list[tuple[str, ...]] | None:
+    """The attribute paths to the timestamps in a struct of this schema; None if any is in an array."""
+    paths: list[tuple[str, ...]] = []
+    for key, prop in (schema.get("properties") or {}).items():
+        if prop.get("format") == "date-time":
+            paths.append((key,))
+        elif _timestamp_fix(prop) is not None:
+            if _kinds(prop)[0] != "object":
+                return None
+            nested = _timestamp_paths(prop)
+            if nested is None:
+                return None
+            paths.extend((key, *path) for path in nested)
+    return paths
+
+
+class _Step:
+    """What a record's property needs: `convert` (unless null or of type `unchanged`), or
+    the timestamps at these attribute paths (`()`: the value itself is one) made canonical."""
+
+    def __init__(
+        self,
+        name: str,
+        convert: Converter | None = None,
+        unchanged: type | None = None,
+        timestamps: list[tuple[str, ...]] | None = None,
+    ) -> None:
+        self.name, self.convert, self.unchanged, self.timestamps = name, convert, unchanged, timestamps or []
+
+
+def _compile(steps: list[_Step]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """One function that takes a record through every step, written out in full.
+
+    Run for every record of a backfill (issue 6): a loop over the steps, a call per nested
+    object and a lookup per timestamp cost several times the work itself. Names reach the
+    source only as string literals or, for struct fields, as checked identifiers (`_struct`).
+    """
+    namespace: dict[str, Any] = {"UNSET": msgspec.UNSET, "timestamp": as_timestamp, "known": known_timestamp}
+    lines = ["def prepare(record):", "    get = record.get"]
+    for number, step in enumerate(steps):
+        key = repr(step.name)
+        lines += [f"    value = get({key})", "    if value is not None:"]
+        if step.convert is not None:
+            namespace[f"convert{number}"] = step.convert
+            namespace[f"unchanged{number}"] = step.unchanged
+            lines += [
+                f"        if type(value) is not unchanged{number}:",
+                f"            record[{key}] = convert{number}(value)",
+            ]
+            continue
+        for path in step.timestamps:
+            if not path:
+                lines.append(f"        record[{key}] = known(value) or timestamp(value)")
+                continue
+            indent, parent = "        ", "value"
+            for depth, attribute in enumerate(path[:-1]):
+                node = f"node{depth}"
+                lines += [
+                    f"{indent}{node} = {parent}.{attribute}",
+                    f"{indent}if {node} is not None and {node} is not UNSET:",
+                ]
+                indent, parent = indent + "    ", node
+            lines += [
+                f"{indent}text = {parent}.{path[-1]}",
+                f"{indent}if text is not None and text is not UNSET:",
+                f"{indent}    {parent}.{path[-1]} = known(text) or timestamp(text)",
+            ]
+    lines.append("    return record")
+    exec("\n".join(lines), namespace)  # the source is built above from checked names only
+    return namespace["prepare"]  # type: ignore[no-any-return]
+
+
 def _as_dicts(fix: Converter | None) -> Converter:
     """Structs to dicts (absent keys stay absent), then the timestamps, if any."""
     to_builtins = msgspec.to_builtins
@@ -162,7 +242,7 @@ class PagePlan:
 
     def _build(self) -> None:
         fields: dict[str, Any] = {}
-        steps: list[tuple[str, type | None, Converter]] = []
+        steps: list[_Step] = []
         structured: list[str] = []  # properties whose values may be structs
         for name in self._selected:
             prop = self._properties[name]
@@ -175,22 +255,26 @@ class PagePlan:
                 fields[name] = Any
                 converter = converter_for(prop)
                 if converter is not None:
-                    steps.append((name, UNCHANGED.get(converter), converter))
+                    steps.append(_Step(name, converter, UNCHANGED.get(converter)))
                 continue
             fields[name] = typed
             if structs and name in self._dict_properties:
-                steps.append((name, None, _as_dicts(_timestamp_fix(prop))))
+                steps.append(_Step(name, _as_dicts(_timestamp_fix(prop))))
                 continue
             if structs:
                 structured.append(name)
-            fix = _timestamp_fix(prop, structs)
-            if fix is not None:
-                steps.append((name, None, fix))
+            if prop.get("format") == "date-time":
+                steps.append(_Step(name, timestamps=[()]))  # a string, checked by msgspec
+            elif structs and _kinds(prop)[0] == "object" and (paths := _timestamp_paths(prop)) is not None:
+                if paths:
+                    steps.append(_Step(name, timestamps=paths))
+            elif (fix := _timestamp_fix(prop, structs)) is not None:
+                steps.append(_Step(name, fix))
         envelope: dict[str, Any] = dict.fromkeys(_ENVELOPE, Any)
         envelope[self.item_key] = list[TypedDict(f"{self.item_key}_record", fields, total=False)]  # type: ignore[misc,operator]
         self._decoder = msgspec.json.Decoder(TypedDict(f"{self.item_key}_page", envelope, total=False))  # type: ignore[operator]
         #: Makes a record of a typed page what the untyped path makes of it (but for structs), in place.
-        self.prepare = RecordNormalizer.of(steps)
+        self.prepare = _compile(steps)
         self._structured = structured
 
     def as_dicts(self, record: dict[str, Any]) -> dict[str, Any]:

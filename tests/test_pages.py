@@ -117,6 +117,45 @@ def test_timestamps_come_out_in_canonical_utc_inside_objects_too() -> None:
     assert not plan.loose
 
 
+def test_timestamps_at_any_depth_of_objects_and_in_arrays_of_objects_are_made_canonical() -> None:
+    # The plan writes out one function per selection (pages._compile): each shape of schema it
+    # handles must give what normalize.py gives, whether a node on the way is null or absent.
+    stamp = {"type": ["string", "null"], "format": "date-time"}
+    leaf = {"type": ["object", "null"], "properties": {"at": stamp, "note": {"type": ["string", "null"]}}}
+    schema = {
+        "properties": {
+            "id": {"type": ["string"]},
+            "at": stamp,
+            "outer": {"type": ["object", "null"], "properties": {"inner": leaf, "at": stamp}},
+            "history": {"type": ["array", "null"], "items": leaf},
+        }
+    }
+    records = [
+        {
+            "id": "A",
+            "at": "2024-12-27T10:14:56.802-05:00",
+            "outer": {"at": "2024-12-27T15:14:56Z", "inner": {"at": "2024-12-27 10:14:56 -0500", "note": "x"}},
+            "history": [{"at": "2024-12-27T10:14:56+01:00"}, {"note": "no time"}],
+        },
+        {"id": "B", "at": None, "outer": {"inner": None}, "history": []},
+        {"id": "C", "outer": {"inner": {"note": "y"}, "at": None}},
+        {"id": "D", "outer": None, "history": None},
+    ]
+    body = msgspec.json.encode({"page": 1, "total_pages": 1, "items": records})
+    selected = frozenset(schema["properties"])
+    plan, shaper = PagePlan("items", schema, selected), RecordShaper(schema, selected)
+    planned = planned_records(plan, body, shaper)
+    assert planned == untyped_records(body, "items", schema, selected)
+    assert not plan.loose
+    first = planned[0] if planned else {}
+    assert first["at"] == "2024-12-27T15:14:56.802000Z"
+    assert first["outer"] == {
+        "at": "2024-12-27T15:14:56.000000Z",
+        "inner": {"at": "2024-12-27T15:14:56.000000Z", "note": "x"},
+    }
+    assert first["history"] == [{"at": "2024-12-27T09:14:56.000000Z"}, {"note": "no time"}]
+
+
 def test_keys_absent_from_an_object_stay_absent_not_null() -> None:
     planned, untyped, _plan = both_paths(page({"id": "CAL1", "milestones": {"last_touch": {"source": "Yelp"}}}))
     assert planned == untyped == [{"id": "CAL1", "milestones": {"last_touch": {"source": "Yelp"}}}]
