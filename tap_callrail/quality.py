@@ -234,6 +234,16 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+#: Well-formed values remembered per kind before the set starts over (memory stays flat).
+SEEN_LIMIT = 4096
+
+
+def _remember(seen: set[str], value: str) -> None:
+    if len(seen) >= SEEN_LIMIT:
+        seen.clear()
+    seen.add(value)
+
+
 def _is_phone(value: object) -> bool:
     if isinstance(value, str):
         return value == "" or _E164.fullmatch(value) is not None
@@ -299,6 +309,11 @@ class QualityChecker:
         self._companies: set[str] = set()
         self._account_refs: dict[tuple[str, str], _Tally] = {}
         self._company_refs: dict[tuple[str, str | None, str], _Tally] = {}
+        # Phone numbers and emails lately seen well formed. A business's tracking and business
+        # numbers and its agents' emails recur on most of its calls: a set lookup costs a
+        # fraction of the regular expression (issue 6).
+        self._phones_seen: set[str] = set()
+        self._emails_seen: set[str] = set()
 
     def check(self, stream: str, record: Mapping[str, Any], account_id: str | None = None) -> None:
         """Look at one record of `stream` as it is synced; the record is only read.
@@ -314,11 +329,12 @@ class QualityChecker:
         rules = _RULES.get(stream, _NO_RULES)
         check_values, remember_references = self._check_values, self._remember_references
         with self._lock:
+            limit = self._future_limit() if rules.timestamps else ""  # "now" once per page
             for record in records:
                 account = account_id if account_id is not None else record.get("account_id")
                 if account is not None and type(account) is not str:
                     account = str(account)
-                check_values(stream, account, rules, record)
+                check_values(stream, account, rules, record, limit)
                 remember_references(stream, account, record)
 
     def finish(self) -> list[Finding]:
@@ -387,32 +403,47 @@ class QualityChecker:
             tally = self._tallies[key] = _Tally()
         tally.add(record_id, value)
 
-    def _check_values(self, stream: str, account: str | None, rules: _Rules, record: Mapping[str, Any]) -> None:
+    def _check_values(
+        self,
+        stream: str,
+        account: str | None,
+        rules: _Rules,
+        record: Mapping[str, Any],
+        limit: str,
+    ) -> None:
         # Runs for every record of a backfill (issue 6): the usual value of each check is
-        # tested inline, anything else goes to the general test.
+        # tested inline, anything else goes to the general test. `limit`: `_future_limit()`.
         get = record.get
         record_id = get("id")
+        phones, emails = self._phones_seen, self._emails_seen
         for name in rules.phones:
             value = get(name)
-            if value is not None and not (type(value) is str and _E164_MATCH(value)) and not _is_phone(value):
+            if value is None or (type(value) is str and value in phones):
+                continue
+            if type(value) is str and _E164_MATCH(value):
+                _remember(phones, value)
+            elif not _is_phone(value):
                 self._flag(stream, account, NON_E164_PHONE, name, record_id)
         for name in rules.emails:
             value = get(name)
-            if value is not None and not (type(value) is str and _EMAIL_MATCH(value)) and not _is_email(value):
+            if value is None or (type(value) is str and value in emails):
+                continue
+            if type(value) is str and _EMAIL_MATCH(value):
+                _remember(emails, value)
+            elif not _is_email(value):
                 self._flag(stream, account, MALFORMED_EMAIL, name, record_id)
         for name, allowed in rules.enums:
             value = get(name)
             if value is not None and not (type(value) is str and value in allowed):
                 self._flag(stream, account, UNEXPECTED_ENUM_VALUE, name, record_id, value)
         now: datetime | None = None
-        limit = None
         for name in rules.timestamps:
             value = get(name)
             if value is None:
                 continue
             if type(value) is str and len(value) == 27 and value[26] == "Z" and value[19] == "." and value[10] == "T":
                 # The tap's canonical UTC text (records are normalised): compares as instants do.
-                if value > (limit or (limit := self._future_limit())):
+                if value > limit:
                     self._flag(stream, account, FUTURE_TIMESTAMP, name, record_id)
                 continue
             moment = try_parse_timestamp(value)

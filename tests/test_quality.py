@@ -13,6 +13,7 @@ from tap_callrail.quality import (
     MISSING_DURATION,
     NEGATIVE_DURATION,
     NON_E164_PHONE,
+    SEEN_LIMIT,
     UNEXPECTED_ENUM_VALUE,
     UNKNOWN_ACCOUNT,
     UNKNOWN_COMPANY,
@@ -419,3 +420,28 @@ def test_summary_names_at_most_five_groups() -> None:
     }
     quality.check("calls", record)
     assert quality.summary().endswith("\u2026 and 1 more")
+
+
+def test_a_value_well_formed_as_a_phone_is_still_checked_as_an_email_and_vice_versa() -> None:
+    # Well-formed values are remembered per kind to spare the regular expressions (issue 6).
+    quality = checker()
+    phone, email = "+15551234567", "agent@example.com"
+    quality.check("calls", {**GOOD["calls"], "id": "first"})
+    quality.check("calls", {**GOOD["calls"], "id": "swapped", "customer_phone_number": email, "agent_email": phone})
+    quality.check("calls", {**GOOD["calls"], "id": "again"})
+    findings = {(f.check, f.field): (f.count, f.examples) for f in quality.finish()}
+    assert findings == {
+        (NON_E164_PHONE, "customer_phone_number"): (1, ("swapped",)),
+        (MALFORMED_EMAIL, "agent_email"): (1, ("swapped",)),
+    }
+
+
+def test_remembering_well_formed_values_stays_bounded_and_never_hides_a_bad_one() -> None:
+    quality = checker()
+    phones = [f"+1555{n:07d}" for n in range(SEEN_LIMIT * 2)]
+    records = [{**GOOD["calls"], "id": f"CAL{n}", "customer_phone_number": phone} for n, phone in enumerate(phones)]
+    records[SEEN_LIMIT + 7]["customer_phone_number"] = "555-0100"
+    quality.check_many("calls", records, ACCOUNT)
+    (finding,) = [f for f in quality.finish() if f.check == NON_E164_PHONE]
+    assert (finding.count, finding.examples) == (1, (f"CAL{SEEN_LIMIT + 7}",))
+    assert len(quality._phones_seen) <= SEEN_LIMIT
