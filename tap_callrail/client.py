@@ -172,6 +172,16 @@ class CallRailStream(RESTStream[int]):
         )
 
     @property
+    def requests_session(self) -> requests.Session:
+        session = super().requests_session
+        if session.trust_env:
+            # The proxy settings of the environment (HTTPS_PROXY, NO_PROXY, ...) are read once
+            # for CallRail's host: requests would scan the environment three times per request.
+            session.proxies.update(requests.utils.get_environ_proxies(self.url_base))
+            session.trust_env = False
+        return session
+
+    @property
     def user_agent(self) -> str:
         return str(self.config.get("user_agent") or "tap-callrail")
 
