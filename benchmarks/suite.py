@@ -98,13 +98,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--output", type=Path, help=f"JSON file (default {LATEST.relative_to(REPO)}; --quick: a temp file)"
     )
-    parser.add_argument("--repeat", type=int, help="CPU runs of tap and ceiling, least counts (default 3; --quick 1)")
+    parser.add_argument("--repeat", type=int, help="CPU runs of tap and ceiling, least counts (default 5; --quick 1)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs)")
     args = parser.parse_args(argv)
     quick = args.quick
     args.sizes = args.sizes or ([1000] if quick else [10_000, 100_000])
     args.cpu_size = args.cpu_size or (2000 if quick else 100_000)
-    args.repeat = args.repeat or (1 if quick else 3)
+    args.repeat = args.repeat or (1 if quick else 5)
     args.memory_sizes = args.memory_sizes or ([1000, 5000] if quick else [10_000, 1_000_000])
     if args.pipeline_size is None:
         args.pipeline_size = 0 if quick else 100_000
