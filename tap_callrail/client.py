@@ -87,8 +87,8 @@ class CallRailPaginator(PageNumberPaginator):
         self._body: dict = {}
 
     def observe(self, body: dict, item_count: int) -> None:
-        """Remember the parsed page, so the body is parsed once per request."""
-        self._body = body
+        """Remember what the parsed page says of the series (not the page: it is freed first)."""
+        self._body = {key: body[key] for key in ("page", "total_pages") if key in body}
         self._item_count = item_count
 
     def has_more(self, response: requests.Response) -> bool:
@@ -345,6 +345,9 @@ class CallRailStream(RESTStream[int]):
                 yield body
                 items = body.get(item_key) if isinstance(body, dict) else None
                 paginator.observe(body, len(items or []))
+                # The page is freed before the next one is requested, so that one's records reuse
+                # its memory: parsed while it was still held, they cost ~15% more CPU (issue 6).
+                del body, items
                 paginator.advance(None)  # type: ignore[arg-type]
 
     def fetch_object(self, path: str, *, label: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -536,6 +539,7 @@ class CallRailStream(RESTStream[int]):
                 yield self.new_records(items, context, series, emitted)
                 self.report_page(context, items)
                 self._tap.write_held_records()  # type: ignore[attr-defined]
+                del body, items  # freed before the next page is read (see `pages`)
             if not restart:
                 return
             self.logger.info(
@@ -786,6 +790,7 @@ class CallRailStream(RESTStream[int]):
                         self._write_state_message()
                     record_counter.increment(len(records))
                     yield from records
+                    del page, records  # freed before the next page is read (see `pages`)
                 if current_context == state_context:
                     self._finalize_state(self.get_context_state(current_context))
         if not context:
