@@ -755,7 +755,7 @@ class CallRailStream(RESTStream[int]):
         *,
         write_messages: bool = True,
     ) -> Generator[dict, Any, None]:
-        """The SDK's `_sync_records`, a page at a time: the same messages, in the same order.
+        """The SDK's `_sync_records`, a page at a time: the same records and bookmarks, in the same order.
 
         The SDK post-processes, writes and bookmarks each record in turn; on a backfill that
         per-record bookkeeping cost more CPU than parsing the pages (issue 6). Here each page is

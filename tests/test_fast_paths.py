@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from singer_sdk import RESTStream
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._typing import conform_record_data_types
 from singer_sdk.helpers.conform import TypeConformanceLevel
@@ -25,7 +26,7 @@ from singer_sdk.singerlib.catalog import SelectionMask
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
 from callrail_emulator import Emulator
-from tap_callrail.client import parse_body
+from tap_callrail.client import CallRailStream, parse_body
 from tap_callrail.normalize import UNCHANGED
 from tap_callrail.output import GC_YOUNG_THRESHOLD, MessageWriter, RecordShaper, fewer_garbage_collections
 from tap_callrail.tap import TapCallRail
@@ -316,6 +317,41 @@ def test_a_whole_sync_writes_the_same_messages_as_the_sdks_own_shaping(
     sdk = comparable(run_sync(config, catalog=catalog).messages)
     assert len(fast) > 1300
     assert fast == sdk
+
+
+@pytest.mark.parametrize("reference", ["the SDK's record loop", "the SDK's record loop and shaping"])
+def test_syncing_a_page_at_a_time_writes_the_messages_the_sdks_record_loop_writes(
+    emulator_url: str, reference: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A STATE every 250 records: on page ends in the first account (250 calls a page), within the
+    # second account's pages (its count starts after the first's 602 calls).
+    monkeypatch.setattr(CallRailStream, "STATE_MSG_FREQUENCY", 250)
+    config = {"api_key": "k", "api_url": emulator_url, "requests_per_hour": 0, "requests_per_day": 0}
+    by_page = comparable(run_sync(config).messages)
+    monkeypatch.setattr(CallRailStream, "_sync_records", RESTStream._sync_records)
+    if "shaping" in reference:
+        monkeypatch.setattr(RecordShaper, "compile", classmethod(lambda cls, schema, mask: None))
+    by_record = comparable(run_sync(config).messages)
+    for message in by_page + by_record:
+        if message["type"] == "STATE":  # the run's start time, not a bookmark
+            for bookmark in message["value"]["bookmarks"].values():
+                bookmark.pop("replication_key_signpost", None)
+
+    def without_states(messages: list[dict]) -> list[dict]:
+        return [message for message in messages if message["type"] != "STATE"]
+
+    assert without_states(by_page) == without_states(by_record)
+    assert by_page[-1] == by_record[-1]
+    page_states = [index for index, message in enumerate(by_page) if message["type"] == "STATE"]
+    assert len(page_states) == len([message for message in by_record if message["type"] == "STATE"])
+    # A STATE that falls due within a page follows the page, with the bookmark of its last call.
+    after_calls = [index for index in page_states[:-1] if by_page[index - 1].get("stream") == "calls"]
+    assert len(after_calls) == 5  # 1,202 calls in two accounts: after 250, 500, 750, 1,000 and all of them
+    for index in after_calls:
+        last = by_page[index - 1]["record"]
+        partitions = by_page[index]["value"]["bookmarks"]["calls"]["partitions"]
+        (own,) = [p for p in partitions if p["context"]["account_id"] == last["account_id"]]
+        assert own["replication_key_value"] == last["start_time"]
 
 
 def test_a_property_the_schema_lacks_is_dropped_with_one_warning(
