@@ -735,20 +735,6 @@ class CallRailStream(RESTStream[int]):
                 self._direct = (writer, [stream_map.stream_alias for stream_map in self.stream_maps])
         return self._direct
 
-    def _process_record(
-        self,
-        record: dict,
-        child_context: Context | None = None,
-        partition_context: Context | None = None,
-    ) -> None:
-        # Without child streams, all the SDK does here is add missing partition keys.
-        if self.child_streams:
-            super()._process_record(record, child_context, partition_context)
-            return
-        for key, value in (partition_context or {}).items():
-            if key not in record:
-                record[key] = value
-
     def _sync_records(
         self,
         context: Context | None = None,

@@ -78,10 +78,6 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
             return bytes(self._buffer)
         return (serialize_json(message.to_dict()) + "\n").encode()
 
-    def write_record(self, stream: str, record: dict[str, Any], version: int | None, extracted: datetime) -> None:
-        """Write the line `serialize_message` writes for this RecordMessage, without building it."""
-        self.write_records((stream,), (record,), version, extracted)
-
     def write_records(
         self,
         streams: Sequence[str],
@@ -89,7 +85,10 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
         version: int | None,
         extracted: datetime,
     ) -> None:
-        """`write_record` for each record in turn, to each of `streams` (aliases of one stream)."""
+        """The RECORD lines `serialize_message` writes for these records, without building them.
+
+        Each record goes to each of `streams` (aliases of one stream) in turn.
+        """
         heads = [self._head(stream) for stream in streams]
         if extracted is not self._tail_extracted or version != self._tail_version:
             self._tail_extracted, self._tail_version = extracted, version

@@ -415,23 +415,18 @@ class QualityChecker:
         # tested inline, anything else goes to the general test. `limit`: `_future_limit()`.
         get = record.get
         record_id = get("id")
-        phones, emails = self._phones_seen, self._emails_seen
-        for name in rules.phones:
-            value = get(name)
-            if value is None or (type(value) is str and value in phones):
-                continue
-            if type(value) is str and _E164_MATCH(value):
-                _remember(phones, value)
-            elif not _is_phone(value):
-                self._flag(stream, account, NON_E164_PHONE, name, record_id)
-        for name in rules.emails:
-            value = get(name)
-            if value is None or (type(value) is str and value in emails):
-                continue
-            if type(value) is str and _EMAIL_MATCH(value):
-                _remember(emails, value)
-            elif not _is_email(value):
-                self._flag(stream, account, MALFORMED_EMAIL, name, record_id)
+        for names, seen, matches, well_formed, check in (
+            (rules.phones, self._phones_seen, _E164_MATCH, _is_phone, NON_E164_PHONE),
+            (rules.emails, self._emails_seen, _EMAIL_MATCH, _is_email, MALFORMED_EMAIL),
+        ):
+            for name in names:
+                value = get(name)
+                if value is None or (type(value) is str and value in seen):
+                    continue
+                if type(value) is str and matches(value):
+                    _remember(seen, value)
+                elif not well_formed(value):
+                    self._flag(stream, account, check, name, record_id)
         for name, allowed in rules.enums:
             value = get(name)
             if value is not None and not (type(value) is str and value in allowed):

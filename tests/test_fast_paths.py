@@ -151,7 +151,7 @@ def test_message_writer_also_writes_to_a_text_only_stdout(monkeypatch: pytest.Mo
 
 
 @pytest.mark.parametrize("version", [None, 1700000000000])
-def test_write_record_writes_the_line_of_the_record_message_it_replaces(
+def test_write_records_writes_the_line_of_the_record_message_it_replaces(
     version: int | None, capfdbinary: pytest.CaptureFixture[bytes]
 ) -> None:
     message = singer_messages()[1]
@@ -160,8 +160,8 @@ def test_write_record_writes_the_line_of_the_record_message_it_replaces(
         RecordMessage(stream="calls", record=message.record, version=version, time_extracted=message.time_extracted)
     )
     writer = MessageWriter()
-    writer.write_record("calls", message.record, version, message.time_extracted)
-    writer.write_record("calls", message.record, version, message.time_extracted)
+    writer.write_records(("calls",), (message.record,), version, message.time_extracted)
+    writer.write_records(("calls",), (message.record,), version, message.time_extracted)
     writer.flush_records()
     assert capfdbinary.readouterr().out == expected * 2
 
@@ -171,7 +171,7 @@ def test_record_lines_wait_for_the_page_end_and_never_follow_the_state_after_the
 ) -> None:
     writer = MessageWriter()
     extracted = datetime(2026, 3, 1, tzinfo=timezone.utc)
-    writer.write_record("calls", {"id": "CAL1"}, None, extracted)
+    writer.write_records(("calls",), ({"id": "CAL1"},), None, extracted)
     writer.write_message(RecordMessage(stream="calls", record={"id": "CAL2"}, time_extracted=extracted))
     assert capfdbinary.readouterr().out == b""  # held back: one write per page, not per record
     writer.write_message(StateMessage({"bookmarks": {}}))
@@ -181,7 +181,7 @@ def test_record_lines_wait_for_the_page_end_and_never_follow_the_state_after_the
         ("RECORD", {"id": "CAL2"}),
         ("STATE", None),
     ]
-    writer.write_record("calls", {"id": "CAL3"}, None, extracted)
+    writer.write_records(("calls",), ({"id": "CAL3"},), None, extracted)
     writer.flush_records()
     assert json.loads(capfdbinary.readouterr().out)["record"] == {"id": "CAL3"}
 
