@@ -44,6 +44,10 @@ _POST: dict[str, Callable[[Emulator, dict[str, Any]], Any]] = {
     "rate_limit": lambda e, b: e.rate_limit(int(b["count"]), _retry_after(b.get("retry_after"))),
     "persistent_fault": lambda e, b: e.persistent_fault(b.get("status", 500)),
     "forbid": lambda e, b: e.forbid(b["account_id"], b["stream"]),
+    "hostile": lambda e, b: e.hostile(
+        b["mode"], b.get("path_contains"), pages=b.get("pages", ()),
+        after_page=int(b.get("after_page", 1)), position=int(b.get("position", 0)),
+    ),
     "clear_faults": lambda e, b: e.clear_faults(),
     "reset_requests": lambda e, b: e.reset_requests(),
     "set_now": lambda e, b: e.set_now(_when(b.get("now"))),

@@ -14,8 +14,9 @@ from callrail_emulator.api import CallRailApi
 from callrail_emulator.calls import AccountCalls, CallFactory
 from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts
 from callrail_emulator.faults import Faults
+from callrail_emulator.hostile import Hostile
 from callrail_emulator.ids import masked_id, short_id
-from callrail_emulator.render import EXTRA_FIELDS, UTC_MS, Stamp, render_record
+from callrail_emulator.render import EXTRA_FIELDS, UTC_MS, Stamp, render_record, sort_value
 from callrail_emulator.timeutil import UTC, retention_cutoff_ms, to_ms, zone
 from callrail_emulator.wire import Request, Response
 
@@ -99,6 +100,7 @@ class Emulator:
         ]
         self._lock = threading.RLock()
         self._faults = Faults()
+        self._hostile = Hostile()
         self._plan_forbidden = {
             (self._account(a).index, "outbound_caller_ids")
             for a in accounts_without_caller_ids if isinstance(a, str) or a < accounts
@@ -275,6 +277,26 @@ class Emulator:
             records.append(record)
             return record["id"]
 
+    def _shift(self, req: Request) -> None:
+        """Delete the record at the hostile `position` of this list and add one at its end."""
+        token = self._api.account_token(req.path)
+        name = req.path.rsplit("/", 1)[-1].removesuffix(".json")
+        stream = next((s for s, f in catalogue.ENDPOINTS.items() if f.removesuffix(".json") == name), None)
+        if token is None or stream is None or stream in ("calls", "accounts"):
+            raise ValueError(f"shift works on the small lists under /a/{{account}}/, not {req.path}")
+        account = self._account(token)
+        records = account.streams[stream]
+        sort_field = catalogue.DEFAULT_SORT[stream][0]
+        ordered = sorted(records, key=lambda r: str(r["id"]))
+        ordered.sort(key=lambda r: sort_value(r.get(sort_field)))
+        gone = ordered[self._hostile.position]
+        added = copy.deepcopy(ordered[-1])
+        self._bad_records += 1
+        added["id"] = self._new_id(stream, account, records)
+        if isinstance(added.get(sort_field), str):
+            added[sort_field] += " (added)"  # sorts right after the last one
+        records[:] = [r for r in records if r is not gone] + [added]
+
     def _new_id(self, stream: str, account: AccountData, records: list[dict[str, Any]]) -> Any:
         seed = self._config.seed
         if stream in _ID_PREFIX:
@@ -317,6 +339,19 @@ class Emulator:
         with self._lock:
             self._faults.set_persistent(status)
 
+    def hostile(
+        self,
+        mode: str,
+        path_contains: str | None = None,
+        *,
+        pages: Iterable[int] = (),
+        after_page: int = 1,
+        position: int = 0,
+    ) -> None:
+        """Answer undocumented things from now on (callrail_emulator/hostile.py lists the modes)."""
+        with self._lock:
+            self._hostile.set(mode, path_contains, pages=tuple(pages), after_page=after_page, position=position)
+
     def forbid(self, account_id: str | int, stream: str) -> None:
         with self._lock:
             index = self._account(account_id).index
@@ -326,6 +361,7 @@ class Emulator:
         """Remove injected faults and forbid() calls (not the data set's plan restrictions)."""
         with self._lock:
             self._faults.clear()
+            self._hostile.clear()
             self._runtime_forbidden.clear()
 
     # --- serving -----------------------------------------------------------------------------
@@ -368,10 +404,14 @@ class Emulator:
         with self._lock:
             fault = self._faults.next_fault()
             if fault is None or fault.truncate:
-                response = self._api.handle(req)
+                response = self._api.handle(self._hostile.before(req))
                 if fault is not None:
                     cut = max(1, len(response.body) // 2)
                     response = Response(200, response.body[:cut], response.headers)
+                else:
+                    response, shift_due = self._hostile.after(req, response)
+                    if shift_due:
+                        self._shift(req)
             else:
                 response = fault
             token = self._api.account_token(req.path)
@@ -435,6 +475,7 @@ class Emulator:
                 "seed": self._config.seed,
                 "accounts": accounts,
                 "faults": self._faults.describe(),
+                "hostile": self._hostile.describe(),
                 "requests": len(self.requests),
             }
 
