@@ -8,6 +8,7 @@ deletes-only-after-a-complete-read rule for full-table streams.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime, timedelta
@@ -31,8 +32,8 @@ from tap_callrail.masking import MASK, mask_secrets
 from tap_callrail.normalize import RecordNormalizer
 from tap_callrail.output import MessageWriter, RecordShaper
 from tap_callrail.pages import PagePlan
-from tap_callrail.quality import properties_read
-from tap_callrail.retry import RETRIABLE_EXCEPTIONS
+from tap_callrail.quality import UNCONVERTIBLE_VALUE, properties_read
+from tap_callrail.retry import RETRIABLE_EXCEPTIONS, UnexpectedBody
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.timeutil import (
     UTC,
@@ -55,6 +56,8 @@ PAGE_SIZE = 250  # CallRail's maximum for list endpoints (callrail-api.md §2.1)
 # owner's time zone is (callrail-api.md §2.5).
 REQUEST_TIME_ZONE = "Etc/UTC"
 MAX_RESTARTS = 3
+#: How far past now a replication value may be and still count as now (clocks differ).
+FUTURE_TOLERANCE = timedelta(minutes=5)
 BODY_CHUNK_BYTES = 1 << 20
 
 
@@ -75,35 +78,60 @@ class HeaderKeyAuthenticator(APIKeyAuthenticator):
         return request
 
 
-class CallRailPaginator(PageNumberPaginator):
-    """Page numbers, stopping on `total_pages` without asking for the empty page past it.
+def _count(value: Any) -> int | None:
+    """A page's `total_records`/`total_pages`/`per_page` if it is a count, else None."""
+    return value if type(value) is int and value >= 0 else None
 
-    When a response carries no `total_pages` (some endpoints omit it or report 0,
-    callrail-api.md §2.1), a short page ends the series instead.
+
+class CallRailPaginator(PageNumberPaginator):
+    """Page numbers, ending as soon as the pages read say the series is over.
+
+    The series ends at the first empty page, once the records received reach `total_records`,
+    at `total_pages`, or, on a page that carries neither count (some endpoints omit them), at a
+    short page. The page number asked for is the truth, whatever number the body echoes, and a
+    `total_pages` beyond the records only earns a warning: an API that ignores `page` or
+    overstates its pages cannot make the tap request pages for ever.
     """
 
     def __init__(self, start_value: int = 1) -> None:
         super().__init__(start_value)
-        self._body: dict = {}
+        self.received = 0
+        self._more = True
+        #: `total_pages` when it claimed more pages than the records filled, else None.
+        self.overstated_pages: int | None = None
 
     def observe(self, body: dict, item_count: int) -> None:
-        """Remember what the parsed page says of the series (not the page: it is freed first)."""
-        self._body = {key: body[key] for key in ("page", "total_pages") if key in body}
-        self._item_count = item_count
+        """Take what the page just read says of the series (not the page: it is freed first)."""
+        page = self.current_value
+        self.received += item_count
+        total_records = _count(body.get("total_records"))
+        total_pages = _count(body.get("total_pages")) or None
+        per_page = min(_count(body.get("per_page")) or PAGE_SIZE, PAGE_SIZE)
+        if item_count == 0:
+            self._more = False
+        elif total_records is not None:
+            self._more = self.received < total_records
+        elif total_pages is None:
+            self._more = item_count >= per_page
+        if total_pages is not None and page >= total_pages:
+            self._more = False
+        elif total_pages is not None and not self._more:
+            self.overstated_pages = total_pages
 
     def has_more(self, response: requests.Response) -> bool:
-        total_pages = self._body.get("total_pages")
-        if isinstance(total_pages, int) and total_pages > 0:
-            page = self._body.get("page") or self.current_value
-            return int(page) < total_pages
-        return self._item_count >= PAGE_SIZE
+        return self._more
 
 
 class RecordPage(NamedTuple):
-    """The new records of one page, in order; `ready`: each is already shaped to be written."""
+    """The new records of one page, in order; `ready`: each is already shaped to be written.
+
+    `repeated`: the page held records and every one of them had been read before in this pass
+    over its series (an API repeating pages): the series ends there.
+    """
 
     records: list[dict[str, Any]]
     ready: bool
+    repeated: bool = False
 
 
 class Series:
@@ -139,13 +167,16 @@ class CallRailStream(RESTStream[int]):
         self._normalize = RecordNormalizer(self.schema)
         self._request_label = self.name
         self.read_complete = True
+        self.may_delete = False  # this run may mark absent rows deleted (set by `sync`)
         self._clamp_warned = False
+        self._future_limit: tuple[float, str] = (-math.inf, "")
         self._window: tuple[str, str] | None = None
         self._records_read = 0
         self._shaper: RecordShaper | None = None
         self._plan: PagePlan | None = None
         self._plan_compiled = False
         self._parse_typed = False  # while this stream requests a page of its own records
+        self._expected_key: str | None = None  # the list key the page being requested must hold
         self._page_typed = False  # the last page was parsed by the plan
         self._prepared: dict | None = None  # the record get_records last yielded, if ready to write
         self._extracted_at: datetime | None = None  # when the page being written was received
@@ -167,7 +198,8 @@ class CallRailStream(RESTStream[int]):
     def authenticator(self) -> APIKeyAuthenticator:
         return HeaderKeyAuthenticator(
             key="Authorization",
-            value=f'Token token="{self.config["api_key"]}"',
+            # Surrounding whitespace (a key pasted from a file ends in a newline) is no part of it.
+            value=f'Token token="{str(self.config["api_key"]).strip()}"',
             location="header",
         )
 
@@ -252,14 +284,25 @@ class CallRailStream(RESTStream[int]):
     def request_url(self, context: Context | None) -> str:
         return self.get_url(context)
 
-    def send(self, url: str, params: dict[str, Any] | str, context: Context | None, *, typed: bool = False) -> dict:
+    def send(
+        self,
+        url: str,
+        params: dict[str, Any] | str,
+        context: Context | None,
+        *,
+        typed: bool = False,
+        item_key: str | None = None,
+    ) -> dict:
         """GET one page (with retries and the rate budget) and return its parsed body.
 
         `params`: a dict, or a query string already encoded. `typed`: the page holds this
-        stream's own records, parsed by its plan when it can be.
+        stream's own records, parsed by its plan when it can be. `item_key`: the body must be
+        a page with a list under this key; without it, a single object with an `id`. Any
+        other 200 is retried like an unreadable body, and fails the run when it persists.
         """
         prepared = self.build_prepared_request(method="GET", url=url, params=params, headers=self.http_headers)
         self._parse_typed = typed and self.record_plan() is not None
+        self._expected_key = item_key
         try:
             response = self.request_decorator(self._request)(prepared, context)
         finally:
@@ -340,26 +383,34 @@ class CallRailStream(RESTStream[int]):
         with self.get_http_request_counter() as counter:
             counter.with_context(context)
             while not paginator.finished:
-                body = self.send(url, f"{query}{paginator.current_value}", context, typed=typed)
+                body = self.send(url, f"{query}{paginator.current_value}", context, typed=typed, item_key=item_key)
                 counter.increment()
                 yield body
-                items = body.get(item_key) if isinstance(body, dict) else None
-                paginator.observe(body, len(items or []))
+                paginator.observe(body, len(body[item_key]))
                 # The page is freed before the next one is requested, so that one's records reuse
-                # its memory: parsed while it was still held, they cost ~15% more CPU (issue 6).
-                del body, items
+                # its memory: parsed while it was still held, they cost ~15% more CPU.
+                del body
                 paginator.advance(None)  # type: ignore[arg-type]
+        if paginator.overstated_pages is not None:
+            self.logger.warning(
+                "%s: CallRail said %d pages, but the records ended on page %d (%d records); "
+                "no further pages were requested.",
+                self._request_label,
+                paginator.overstated_pages,
+                paginator.current_value,
+                paginator.received,
+            )
 
     def fetch_object(self, path: str, *, label: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         """GET a single object outside the stream's own series (account resolution)."""
         self._request_label = label
-        return self.send(self.url_base + path, params or {}, None)
+        return self.send(self.url_base + path, params or {}, None, item_key=None)
 
     def fetch_pages(self, path: str, item_key: str, *, label: str) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint outside the stream's own series."""
         self._request_label = label
         for body in self.pages(self.url_base + path, {"per_page": PAGE_SIZE}, None, item_key):
-            yield from body.get(item_key) or []
+            yield from body[item_key]
 
     def validate_response(self, response: requests.Response) -> None:
         status = response.status_code
@@ -383,17 +434,22 @@ class CallRailStream(RESTStream[int]):
                 f"CallRail refused the request for {where} (HTTP {status}): {callrail_message(response)}"
             )
         try:
-            setattr(response, _PARSED_BODY, self.parse_page(response))  # parsed once; send() returns it
+            body = self.parse_page(response)
         except ValueError as exc:
             # A 200 with a cut or garbled body is a transport fault: ask again.
             raise RetriableAPIError(f"CallRail sent an unreadable (non-JSON) body for {where}", response) from exc
+        problem = unexpected_body(body, self._expected_key)
+        if problem:
+            raise UnexpectedBody(problem, response)
+        setattr(response, _PARSED_BODY, body)  # parsed once; send() returns it
 
     def parse_page(self, response: requests.Response) -> Any:
         """The parsed body: by the stream's plan for a page of its own records, else untyped."""
         plan = self._plan if self._parse_typed else None
         if plan is not None and (response.encoding or "").lower() in ("utf-8", "utf8"):
             body = plan.decode(response.content)
-            if body is not None:
+            # A typed page keeps only the keys a page has: anything else is judged untyped.
+            if body is not None and isinstance(body.get(self.item_key), list):
                 self._page_typed = True
                 if not self._undeclared_checked and body.get(self.item_key):
                     self.warn_undeclared(parse_body(response))
@@ -422,6 +478,13 @@ class CallRailStream(RESTStream[int]):
 
     def now(self) -> datetime:
         return datetime.now(tz=UTC)
+
+    def future_limit(self) -> str:
+        """now + `FUTURE_TOLERANCE` as canonical UTC text: a replication value past it is not a bookmark."""
+        tick = time.monotonic()
+        if tick - self._future_limit[0] >= 1.0:
+            self._future_limit = (tick, to_canonical(self.now() + FUTURE_TOLERANCE))
+        return self._future_limit[1]
 
     def date_window(self, context: Context | None) -> tuple[datetime, datetime]:
         """The [start, end] instants this partition reads.
@@ -515,7 +578,8 @@ class CallRailStream(RESTStream[int]):
 
         Offset pages shift when CallRail deletes a record mid-read (a call marked spam, a
         tag removed), which would silently skip one record. A drop in `total_records`
-        restarts the series; records already emitted are not emitted twice.
+        restarts the series; records already emitted are not emitted twice. A page that
+        repeats records already read in this pass ends the series (an API ignoring `page`).
         """
         url = self.request_url(context)
         params = self.base_params(context, series)
@@ -525,49 +589,131 @@ class CallRailStream(RESTStream[int]):
         if series.params.get("company_id"):
             self._request_label += f", company {series.params['company_id']}"
         for _attempt in range(MAX_RESTARTS + 1):
-            restart = False
-            first_total: int | None = None
+            restart = repeated = False
+            first_total = final_total = None
+            pages_read = 0
+            read: set[Any] = set()  # keys read in this pass (streams whose reads can delete rows)
             for body in self.pages(url, params, context):
-                items = body.get(self.item_key) or []
-                total = body.get("total_records")
-                if first_total is None:
+                items = body[self.item_key]
+                total = _count(body.get("total_records"))
+                if pages_read == 0:
                     first_total = total
-                elif isinstance(total, int) and isinstance(first_total, int) and total < first_total:
+                elif total is not None and first_total is not None and total < first_total:
                     restart = True
                     break
+                final_total = total if total is not None else final_total
+                pages_read += 1
                 self._extracted_at = datetime.now(tz=UTC)
-                yield self.new_records(items, context, series, emitted)
+                page = self.new_records(items, context, series, emitted, read)
+                yield page
                 self.report_page(context, items)
                 self._tap.write_held_records()  # type: ignore[attr-defined]
-                del body, items  # freed before the next page is read (see `pages`)
-            if not restart:
-                return
-            self.logger.info(
-                "%s: CallRail deleted records while they were being read; reading again.",
-                self._request_label,
-            )
-            params = self.restart_params(params)
-        self.read_complete = False
-        self.logger.warning(
-            "%s: records kept changing while read %d times; this read counts as incomplete.",
-            self._request_label,
-            MAX_RESTARTS + 1,
-        )
+                repeated = page.repeated
+                del body, items, page  # freed before the next page is read (see `pages`)
+                if repeated:
+                    break
+            if restart:
+                self.logger.info(
+                    "%s: CallRail deleted records while they were being read; reading again.",
+                    self._request_label,
+                )
+                params = self.restart_params(params)
+                continue
+            if repeated:
+                self.incomplete(f"page {pages_read} repeated records already read; the series ends there")
+            elif self.verifies_reads:
+                self.verify_series(url, context, series, read, final_total, pages_read)
+            return
+        self.incomplete(f"records kept changing while read {MAX_RESTARTS + 1} times")
 
-    def new_records(self, items: list[dict], context: Context, series: Series, emitted: set[Any]) -> RecordPage:
-        """The page's records made ready, without those already read in this series."""
+    @property
+    def verifies_reads(self) -> bool:
+        """True when this run's read of the stream may mark rows deleted, so it must be proven complete."""
+        return self.may_delete and self.read_complete
+
+    def verify_series(
+        self,
+        url: str,
+        context: Context,
+        series: Series,
+        read: set[Any],
+        total: int | None,
+        pages_read: int,
+    ) -> None:
+        """Prove a full-table series was read completely before its absent rows may be marked deleted.
+
+        The distinct records read must equal CallRail's final `total_records`. Counting cannot
+        see a record deleted from a page already read while another is added further on: the
+        pages shift by one and a record that still exists is never read. So a series of more
+        than one page is listed a second time (the same pages, default fields only): every
+        record listed then must have been read the first time.
+        """
+        if total is not None and len(read) != total:
+            self.incomplete(f"read {len(read)} distinct records where CallRail counted {total}")
+            return
+        if pages_read <= 1:
+            return
+        params = {key: value for key, value in self.base_params(context, series).items() if key != "fields"}
+        listed: set[Any] = set()
+        for body in self.pages(url, params, context, self.item_key):
+            new = {self.record_key(item, context) for item in body[self.item_key]} - listed
+            if not new:
+                break
+            listed |= new
+        unread = listed - read
+        if unread:
+            self.incomplete(
+                f"{len(unread)} record(s) listed on a second pass were not read on the first "
+                "(pages shifted while they were read)"
+            )
+
+    def incomplete(self, why: str) -> None:
+        """This run's read of the stream is not complete: warn once, and mark nothing deleted."""
+        if self.read_complete and self.may_delete:
+            self.logger.warning("%s: %s; no rows are marked deleted this run.", self._request_label, why)
+        else:
+            self.logger.warning("%s: %s.", self._request_label, why)
+        self.read_complete = False
+
+    def new_records(
+        self,
+        items: list[dict],
+        context: Context,
+        series: Series,
+        emitted: set[Any],
+        read: set[Any] | None = None,
+    ) -> RecordPage:
+        """The page's records made ready, without those already read in this series.
+
+        `read`: the keys read so far in this pass over the series, updated.
+        """
         ready = self.page_readiness()
         company_id = series.params.get("company_id") if self.per_company else None
-        record_key, remember = self.record_key, self.remember
+        record_key, remember, seen = self.record_key, self.remember, self.already_read
+        read = set() if read is None else read
+        # A sorted stream knows a repeat by its order, and keeps no key of a whole backfill.
+        track_pass = self.sort_key is None
+        nulled_untyped = self._normalize.nulled
+        nulled_typed = self._plan.nulled if self._plan is not None else []
         records = []
         all_ready = True
+        fresh = 0
         for item in items:
             if company_id and item.get("company_id") is None:
                 item["company_id"] = company_id
             if ready(item) is None:
                 all_ready = False
+            if nulled_untyped or nulled_typed:
+                self.report_nulls(item, context)
             key = record_key(item, context)
-            if key in emitted:
+            already = seen(emitted, key, item)
+            if track_pass:
+                if key not in read:
+                    read.add(key)
+                    fresh += 1
+            elif not already:
+                fresh += 1
+            if already:
                 continue
             remember(emitted, key, item)
             records.append(item)
@@ -575,7 +721,15 @@ class CallRailStream(RESTStream[int]):
             for record in records:
                 self._plan.as_dicts(record)  # the SDK's path reads dicts
         self._records_read += len(records)
-        return RecordPage(records, all_ready)
+        return RecordPage(records, all_ready, bool(items) and fresh == 0)
+
+    def report_nulls(self, record: dict, context: Context) -> None:
+        """Count the values just turned into null because they do not fit their type."""
+        quality = self._tap.quality  # type: ignore[attr-defined]
+        for nulled in (self._normalize.nulled, self._plan.nulled if self._plan is not None else []):
+            for name in nulled:
+                quality.flag(self.name, context.get("account_id"), UNCONVERTIBLE_VALUE, name, record.get("id"))
+            nulled.clear()
 
     def report_page(self, context: Context, items: list[dict]) -> None:
         position = None
@@ -591,6 +745,9 @@ class CallRailStream(RESTStream[int]):
 
     def record_key(self, record: dict, context: Context) -> Any:
         return record.get("id")
+
+    def already_read(self, emitted: set[Any], key: Any, record: dict) -> bool:
+        return key in emitted
 
     def remember(self, emitted: set[Any], key: Any, record: dict) -> None:
         emitted.add(key)
@@ -787,10 +944,16 @@ class CallRailStream(RESTStream[int]):
         """Advance the bookmark over a page, as `_increment_stream_state` on each record would.
 
         Sort order is not checked (`check_sorted`), so each value replaces the last: the last
-        record decides, unless a record lacks a value (the SDK warns of each such record).
+        record decides, unless a record lacks a value (the SDK warns of each such record). A
+        value in the future is emitted as data (the quality checks count it) but never becomes
+        the bookmark: every later run would ask for calls after it and never read one again.
         """
         key = self.replication_key
         if self.replication_method != REPLICATION_INCREMENTAL or not key:
+            return
+        limit = self.future_limit()
+        records = [record for record in records if not str(record.get(key) or "") > limit]
+        if not records:
             return
         if all(record.get(key) is not None for record in records):
             self._increment_stream_state(records[-1], context=context)
@@ -808,6 +971,7 @@ class CallRailStream(RESTStream[int]):
         `account_ids` or `company_ids` (the table also holds rows this run did not read).
         """
         self.read_complete = True
+        self.may_delete = False
         version = None
         # Dated streams (text messages too) never delete: conversations outside the window,
         # or purged after 25 months, stay in the warehouse.
@@ -816,6 +980,7 @@ class CallRailStream(RESTStream[int]):
             version = int(time.time() * 1000)
             # Records carry this version; ACTIVATE_VERSION follows only after the read.
             self._stream_version = version
+            self.may_delete = self.selected and not self.scope.narrowed
         super().sync(context)
         if version is not None and self.selected and self.read_complete:
             if self.scope.narrowed:
@@ -825,6 +990,29 @@ class CallRailStream(RESTStream[int]):
                 )
                 return
             self._write_activate_version_message(version)
+
+
+def unexpected_body(body: Any, item_key: str | None) -> str | None:
+    """Why a 200 body is not what CallRail documents, or None when it is.
+
+    A list endpoint answers an object with a list under its key; a single-object endpoint an
+    object with an `id`. The reason names only the body's keys and CallRail's `error` text,
+    never its records (they hold names, phone numbers and the settings of integrations).
+    """
+    if not isinstance(body, dict):
+        return f"a JSON {type(body).__name__} instead of an object"
+    wanted = item_key or "id"
+    value = body.get(wanted)
+    if (isinstance(value, list) if item_key else value is not None) and not body.get("error"):
+        return None
+    keys = ", ".join(sorted(str(key) for key in body)[:8]) or "none"
+    problem = f"no '{wanted}' list in it" if item_key else "no 'id' in it"
+    if item_key and wanted in body:
+        problem = f"'{wanted}' is {type(value).__name__ if value is not None else 'null'}, not a list"
+    error = body.get("error")
+    if error:
+        problem += f"; CallRail says: {error if isinstance(error, str) else json.dumps(error)}"
+    return f"{problem} (keys: {keys})"
 
 
 def account_of(context: Context | None, prepared: requests.PreparedRequest) -> str | None:
@@ -872,8 +1060,10 @@ def callrail_message(response: requests.Response) -> str:
 class SortedCallRailStream(CallRailStream):
     """An incremental stream sorted ascending on its replication key.
 
-    Only ids at the latest replication value are remembered, so memory stays flat on a
-    million-call backfill; a restart after a mid-read delete resumes from that value.
+    Only ids at the latest replication minute are remembered, so memory stays flat on a
+    million-call backfill; a restart after a mid-read delete resumes from that minute. A record
+    before that minute was read already (an API repeating pages) and is not emitted again. A
+    replication value in the future neither moves that minute nor becomes the bookmark.
     """
 
     date_filtered = True
@@ -881,12 +1071,29 @@ class SortedCallRailStream(CallRailStream):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._latest_value: str | None = None
+        self._unordered: set[Any] = set()  # ids of records without a usable replication value
+
+    def _minute(self, record: dict) -> str | None:
+        # Records are already normalised: the canonical UTC string's first 16 characters are
+        # its minute, the resolution of CallRail's date filter.
+        value = record.get(self.replication_key or "")
+        if not value or str(value) > self.future_limit():
+            return None
+        return str(value)[:16]
+
+    def already_read(self, emitted: set[Any], key: Any, record: dict) -> bool:
+        minute = self._minute(record)
+        if minute is None:
+            return key in self._unordered
+        if self._latest_value is not None and minute < self._latest_value:
+            return True
+        return minute == self._latest_value and key in emitted
 
     def remember(self, emitted: set[Any], key: Any, record: dict) -> None:
-        # Records are already normalised: the canonical UTC string's first 16
-        # characters are its minute, the resolution of CallRail's date filter.
-        value = record.get(self.replication_key or "")
-        minute = str(value)[:16] if value else None
+        minute = self._minute(record)
+        if minute is None:
+            self._unordered.add(key)
+            return
         if minute != self._latest_value:
             emitted.clear()
             self._latest_value = minute
@@ -899,5 +1106,6 @@ class SortedCallRailStream(CallRailStream):
 
     def read_series(self, context: Context, series: Series, emitted: set[Any]) -> Iterator[RecordPage]:
         self._latest_value = None
+        self._unordered.clear()
         emitted.clear()
         yield from super().read_series(context, series, emitted)

@@ -5,7 +5,8 @@ Retry-After, adds random jitter and sleeps with ``time.sleep``, so its waits can
 neither honoured exactly, explained in the log, nor tested without real time.
 The stream plugs ``RetryPolicy.decorate`` into ``RESTStream.request_decorator``.
 
-Retried: HTTP 429, 500, 502, 503 and 504, a 200 whose body is not JSON, and dropped,
+Retried: HTTP 429, 500, 502, 503 and 504, a 200 whose body is not JSON or not the page
+CallRail documents (``UnexpectedBody``), and dropped,
 reset or timed-out connections. CallRail documents no Retry-After (callrail-api.md §3)
 but clients report one on 429; when any retried response carries it, it is honoured
 exactly, even beyond ``backoff_max_seconds`` (then in steps of at most that many
@@ -172,6 +173,18 @@ def is_retriable_response(response: requests.Response) -> bool:
     if response.status_code in RETRIABLE_STATUSES:
         return True
     return response.status_code == HTTPStatus.OK and not _has_json_body(response)
+
+
+class UnexpectedBody(RetriableAPIError):
+    """A 200 whose JSON is not what CallRail documents for the endpoint (e.g. no list under its key).
+
+    Retried like an unreadable body: a proxy or an API fault, never an empty page. `what` says
+    why without quoting the records.
+    """
+
+    def __init__(self, what: str, response: requests.Response) -> None:
+        super().__init__(what, response)
+        self.what = what
 
 
 class InvalidJSONBody(RetriableAPIError):
@@ -408,6 +421,9 @@ class RetryPolicy:
         return f"{_fault_label(exc)} ({self._error_text(exc)})"
 
     def _error_text(self, exc: BaseException) -> str:
+        if isinstance(exc, UnexpectedBody):
+            text = _one_line(exc.what, self._secrets)
+            return text if len(text) <= _ERROR_TEXT_LIMIT else text[: _ERROR_TEXT_LIMIT - 3] + "..."
         response = _response_of(exc)
         if response is not None:
             return callrail_error_text(response, secrets=self._secrets)
@@ -427,6 +443,8 @@ def _fault_label(exc: BaseException) -> str:
     response = _response_of(exc)
     if response is None:
         return type(exc).__name__
+    if isinstance(exc, UnexpectedBody):
+        return "HTTP 200 that is not a CallRail page"
     if response.status_code == HTTPStatus.OK:
         return "HTTP 200 with a body that is not JSON"
     return f"HTTP {response.status_code}"

@@ -107,6 +107,8 @@ class FakeCallRail:
     page_size: int | None = None
     #: Leave `total_pages` out of list bodies (some endpoints do, callrail-api.md §2.1).
     omit_total_pages: bool = False
+    #: Leave `total_records` out of list bodies too (no count at all: only a short page ends a series).
+    omit_total_records: bool = False
     #: The server's clock, for the 7-day default window when no dates are sent.
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 26, 12, tzinfo=timezone.utc))
     accounts: list[dict] = field(default_factory=list)
@@ -257,6 +259,8 @@ class FakeCallRail:
         }
         if self.omit_total_pages:
             del body["total_pages"]
+        if self.omit_total_records:
+            del body["total_records"]
         if (hook := self.page_hooks.pop((stream, account_id or "", page), None)) is not None:
             hook(self)
         return json.dumps(body)

@@ -73,8 +73,18 @@ def test_without_total_pages_a_short_page_ends_the_series(fake: FakeCallRail) ->
     assert len({r["id"] for r in result.records("leads")}) == 300
 
 
-def test_without_total_pages_a_full_last_page_ends_on_the_empty_page_after_it(fake: FakeCallRail) -> None:
+def test_without_total_pages_total_records_ends_a_full_last_page_without_the_empty_page(fake: FakeCallRail) -> None:
     fake.omit_total_pages = True
+    _add_leads(fake, 250)
+
+    result = run_sync(base_config(), streams={"leads"})
+
+    assert _pages(fake, "leads") == [1]
+    assert len(result.records("leads")) == 250
+
+
+def test_without_any_count_a_full_last_page_ends_on_the_empty_page_after_it(fake: FakeCallRail) -> None:
+    fake.omit_total_pages = fake.omit_total_records = True
     _add_leads(fake, 250)
 
     result = run_sync(base_config(), streams={"leads"})
