@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from tap_callrail.timeutil import parse_setting_datetime
+from tap_callrail.timeutil import UTC, parse_setting_datetime, parse_timestamp
+
+#: How far past now a date may be and still count as now (clocks differ).
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 NON_NEGATIVE_INTEGERS = (
     "lookback_window_days",
@@ -20,10 +24,9 @@ NON_NEGATIVE_INTEGERS = (
 def config_problems(config: Mapping[str, Any]) -> list[str]:
     """Every problem with the settings, one line each, naming the setting and what it expects."""
     problems: list[str] = []
-    if not str(config.get("api_key") or "").strip():
-        problems.append(
-            "api_key is empty: set TAP_CALLRAIL_API_KEY (or api_key in the config) to a CallRail API v3 key."
-        )
+    key_problem = api_key_problem(config.get("api_key"))
+    if key_problem:
+        problems.append(key_problem)
     dates = {}
     for name in ("start_date", "end_date"):
         value = config.get(name)
@@ -35,6 +38,11 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
             problems.append(
                 f"{name} {value!r} is not a date: expected ISO 8601 such as 2025-01-31 or 2025-01-31T14:00:00Z."
             )
+    if "start_date" in dates and dates["start_date"] > datetime.now(tz=UTC) + FUTURE_TOLERANCE:
+        problems.append(
+            f"start_date {config['start_date']!r} is in the future: nothing could be read after it. "
+            "Set start_date to a past date, or leave it empty for CallRail's whole retention."
+        )
     if "start_date" in dates and "end_date" in dates and dates["end_date"] < dates["start_date"]:
         problems.append(
             f"end_date {config['end_date']!r} is before start_date {config['start_date']!r}: "
@@ -57,6 +65,28 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
+#: Characters an HTTP header value cannot carry (http.client refuses them).
+_HEADER_UNSAFE = {chr(code) for code in range(32)} | {chr(127)}
+
+
+def api_key_problem(value: Any) -> str | None:
+    """Why an `api_key` setting cannot be used, or None; the message never shows the key."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "api_key is empty: set TAP_CALLRAIL_API_KEY (or api_key in the config) to a CallRail API v3 key."
+    if not isinstance(value, str):
+        return (
+            f"api_key must be a string (text), got a {type(value).__name__}: quote it in the config "
+            "file, or set TAP_CALLRAIL_API_KEY."
+        )
+    key = value.strip()
+    if any(char in _HEADER_UNSAFE for char in key) or not key.isascii() or '"' in key:
+        return (
+            "api_key holds a character an HTTP header cannot carry (a line break, tab, quote or "
+            "non-ASCII character inside it): copy the key again from CallRail (Settings → API Keys)."
+        )
+    return None
+
+
 def state_problems(text: str) -> str | None:
     """Why a --state file cannot be used, or None when it is a Singer state."""
     if not text.strip():
@@ -73,4 +103,39 @@ def state_problems(text: str) -> str | None:
     bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict) or not all(isinstance(v, dict) for v in bookmarks.values()):
         return '--state: "bookmarks" must map stream names to objects, as the tap writes them.'
+    for stream, bookmark in bookmarks.items():
+        partitions = bookmark.get("partitions", [])
+        if not isinstance(partitions, list) or not all(isinstance(p, dict) for p in partitions):
+            return f'--state: "partitions" of stream {stream!r} must be a list of objects, as the tap writes them.'
+        for where in (bookmark, *partitions):
+            problem = _bookmark_problem(stream, where)
+            if problem:
+                return problem
+    return None
+
+
+def _bookmark_problem(stream: str, bookmark: dict[str, Any]) -> str | None:
+    """Why one stream or partition bookmark cannot be resumed from, or None.
+
+    A bookmark in the future would make every run ask for records after it and never read
+    one again; clamping it to now would silently skip every record since it went bad. So the
+    run stops and says how to repair the state.
+    """
+    value = bookmark.get("replication_key_value")
+    if value is None:
+        return None
+    context = bookmark.get("context")
+    where = f"stream {stream!r}" + (f", partition {json.dumps(context, sort_keys=True)}" if context else "")
+    fix = (
+        f"Set a past bookmark with `meltano state set` (or edit the state file), or sync {stream} again "
+        "from start_date with `meltano run --full-refresh`."
+    )
+    try:
+        moment = parse_timestamp(value) if isinstance(value, str) else None
+    except (ValueError, OverflowError):
+        moment = None
+    if moment is None:
+        return f"--state: the bookmark of {where} is {json.dumps(value)}, not a timestamp. {fix}"
+    if moment > datetime.now(tz=UTC) + FUTURE_TOLERANCE:
+        return f"--state: the bookmark of {where} is {value}, in the future. {fix}"
     return None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 
-from tap_callrail.settings import config_problems, state_problems
+from tap_callrail.settings import api_key_problem, config_problems, state_problems
 from tests.conftest import CliResult
 from tests.fake_callrail import FakeCallRail, base_config
 
@@ -99,3 +100,48 @@ def test_missing_or_malformed_config_file_is_one_line_without_traceback(tmp_path
     assert "Traceback" not in proc.stderr
     assert [line for line in proc.stderr.splitlines() if line.startswith("Error: Invalid value for '--config'")]
     assert proc.stdout == ""
+
+
+def _state(value: object, context: dict | None = None) -> str:
+    partition = {"context": context or {"account_id": "ACC1"}, "replication_key": "start_time",
+                 "replication_key_value": value}
+    return json.dumps({"bookmarks": {"calls": {"partitions": [partition]}}})
+
+
+def test_a_state_bookmark_in_the_past_is_accepted() -> None:
+    assert state_problems(_state("2026-11-20T10:00:00.000000Z")) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2999-01-01T00:00:00.000000Z", ("in the future",)),
+        ("garbage", ("not a timestamp",)),
+        (12345, ("not a timestamp",)),
+    ],
+)
+def test_a_bookmark_that_cannot_be_resumed_is_named_with_its_stream_partition_and_fix(
+    value: object, words: tuple[str, ...]
+) -> None:
+    problem = state_problems(_state(value))
+
+    assert problem is not None
+    for word in (*words, "'calls'", "ACC1", "meltano state set", "--full-refresh"):
+        assert word in problem
+
+
+def test_partitions_that_are_not_a_list_of_objects_are_refused() -> None:
+    assert "partitions" in (state_problems('{"bookmarks": {"calls": {"partitions": "x"}}}') or "")
+
+
+@pytest.mark.parametrize("key", [123456, ["k"], "ab\ncd", "ab\tcd", 'ab"cd', "ключ"])
+def test_an_api_key_a_header_cannot_carry_is_refused_without_showing_it(key: object) -> None:
+    problem = api_key_problem(key)
+
+    assert problem is not None and "api_key" in problem
+    assert str(key) not in problem and repr(key) not in problem
+
+
+@pytest.mark.parametrize("key", ["abc123", " abc123 ", "abc123\r\n"])
+def test_whitespace_around_an_api_key_is_accepted(key: str) -> None:
+    assert api_key_problem(key) is None
