@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -18,6 +19,16 @@ from tap_callrail.timeutil import canonical_timestamp
 
 Converter = Callable[[Any], Any]
 logger = logging.getLogger(__name__)
+
+#: Digits an integer may have: a bigint column holds 19, and turning a string such as
+#: "1e999999" into a Python int would take minutes of CPU and a million digits.
+MAX_INTEGER_DIGITS = 19
+#: Largest decimal exponent of a number kept (a double reaches 308; no CallRail value comes close).
+MAX_NUMBER_EXPONENT = 308
+
+
+def _bounded(number: Decimal) -> bool:
+    return number.is_finite() and abs(number.adjusted()) <= MAX_NUMBER_EXPONENT
 
 
 def _as_string(value: Any) -> Any:
@@ -29,45 +40,54 @@ def _as_string(value: Any) -> Any:
         return json.dumps(value, sort_keys=True, default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Decimal) and value == value.to_integral_value():
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and value.adjusted() < MAX_INTEGER_DIGITS
+        and value == value.to_integral_value()
+    ):
         return str(int(value))
     return str(value)
 
 
 def _as_integer(value: Any) -> Any:
+    """An int, or None for what is not a whole number that fits (checked before converting)."""
     if type(value) is int:
         return value
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (float, Decimal)):
-        try:
-            return int(value) if value == int(value) else None
-        except (OverflowError, ValueError):  # infinity, NaN
-            return None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() and abs(value) < 2**63 else None
     if isinstance(value, str):
         text = value.strip()
-        if text.isdecimal():  # "1456": what Decimal would read, without it
+        if text.isdecimal() and len(text) < MAX_INTEGER_DIGITS:  # "1456": what Decimal would read, without it
             return int(text)
         try:
-            number = Decimal(text)
-            return int(number) if number == number.to_integral_value() else None
-        except (InvalidOperation, OverflowError):
+            value = Decimal(text)
+        except InvalidOperation:
             return None
+    if isinstance(value, Decimal):
+        if not value.is_finite() or value.adjusted() >= MAX_INTEGER_DIGITS:
+            return None
+        return int(value) if value == value.to_integral_value() else None
     return None
 
 
 def _as_number(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, (int, float)):
         return value
+    if isinstance(value, Decimal):
+        return value if _bounded(value) else None
     if isinstance(value, str):
         # The write side of `value` takes "$1.00" / "1.00" (callrail-api.md §5.2).
         text = value.strip().replace("$", "").replace(",", "")
         try:
-            return Decimal(text)
+            number = Decimal(text)
         except InvalidOperation:
             return None
+        return number if _bounded(number) else None
     return None
 
 
@@ -210,15 +230,36 @@ def fix_in_place(value: dict[str, Any], fixes: list[tuple[str, Converter]]) -> d
     return value
 
 
+def noting_nulls(convert: Converter, name: str, nulled: list[str]) -> Converter:
+    """`convert`, noting `name` in `nulled` whenever it turns a value into null.
+
+    An empty string is "nothing" and becomes null silently; any other value that does not fit
+    its property's type is a data-quality finding, never a silent null.
+    """
+
+    def run(value: Any) -> Any:
+        converted = convert(value)
+        if converted is None and value != "":
+            nulled.append(name)
+        return converted
+
+    return run
+
+
 class RecordNormalizer:
-    """Converts every property of a record to its schema type, in place."""
+    """Converts every property of a record to its schema type, in place.
+
+    `nulled` collects the names of the properties whose values it turned into null because they
+    do not fit their type, for the caller to report and clear.
+    """
 
     def __init__(self, schema: dict) -> None:
+        self.nulled: list[str] = []
         self._converters: list[tuple[str, type | None, Converter]] = []
         for name, prop in schema.get("properties", {}).items():
             converter = converter_for(prop)
             if converter is not None:
-                self._converters.append((name, UNCHANGED.get(converter), converter))
+                self._converters.append((name, UNCHANGED.get(converter), noting_nulls(converter, name, self.nulled)))
 
     def __call__(self, record: dict) -> dict:
         get = record.get

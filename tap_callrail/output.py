@@ -60,6 +60,9 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
     """
 
     def __init__(self) -> None:
+        #: Called with (stream, record, property) for each value written as null because it
+        #: cannot be encoded as JSON; the tap counts it as a data-quality finding.
+        self.on_unencodable: Callable[[str, Mapping[str, Any], str], None] | None = None
         self._buffer = bytearray()
         self._records = bytearray()
         self._heads: dict[str, bytes] = {}
@@ -73,7 +76,11 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
             extracted = data.get("time_extracted")
             if isinstance(extracted, datetime):
                 data["time_extracted"] = extracted.isoformat(sep="T")
-            _encode_into(data, self._buffer)
+            try:
+                _encode_into(data, self._buffer)
+            except (TypeError, ValueError, OverflowError):
+                data["record"] = self._encodable(message.stream, data["record"])
+                _encode_into(data, self._buffer)
             self._buffer.extend(b"\n")
             return bytes(self._buffer)
         return (serialize_json(message.to_dict()) + "\n").encode()
@@ -97,12 +104,31 @@ class MessageWriter(GenericSingerWriter[bytes, Message]):
             self._tail = versioned + b',"time_extracted":' + stamp + b"}\n"
         tail, lines, encode_into = self._tail, self._records, _encode_into
         for record in records:
-            for head in heads:
+            for stream, head in zip(streams, heads, strict=True):
+                # A line is only ever kept whole: what a failed encoding left is cut off again.
+                start = len(lines)
                 lines += head
-                encode_into(record, lines, -1)
+                try:
+                    encode_into(record, lines, -1)
+                except (TypeError, ValueError, OverflowError):
+                    del lines[start + len(head) :]
+                    encode_into(self._encodable(stream, record), lines, -1)
                 lines += tail
             if len(lines) >= RECORD_BATCH_BYTES:
                 self.flush_records()
+
+    def _encodable(self, stream: str, record: Any) -> dict[str, Any]:
+        """A copy of the record with each value JSON cannot carry (e.g. an infinite decimal) as null."""
+        fields = record if isinstance(record, dict) else msgspec.structs.asdict(record)
+        kept = dict(fields)
+        for name, value in fields.items():
+            try:
+                _encode_into(value, bytearray())
+            except (TypeError, ValueError, OverflowError):
+                kept[name] = None
+                if self.on_unencodable is not None:
+                    self.on_unencodable(stream, fields, name)
+        return kept
 
     def _head(self, stream: str) -> bytes:
         head = self._heads.get(stream)

@@ -37,6 +37,7 @@ from tap_callrail.normalize import (
     converter_for,
     fix_in_place,
     known_timestamp,
+    noting_nulls,
 )
 
 #: Properties a stream may turn loose before its pages are all parsed untyped.
@@ -236,6 +237,8 @@ class PagePlan:
         self._properties: dict[str, Any] = schema.get("properties") or {}
         self._selected = [name for name in self._properties if name in selected]
         self._dict_properties = frozenset(dict_properties)
+        #: Loose properties whose values were turned into null (normalize.noting_nulls), to report.
+        self.nulled: list[str] = []
         self.loose: set[str] = set()
         self._untyped_only = False
         self._build()
@@ -255,7 +258,7 @@ class PagePlan:
                 fields[name] = Any
                 converter = converter_for(prop)
                 if converter is not None:
-                    steps.append(_Step(name, converter, UNCHANGED.get(converter)))
+                    steps.append(_Step(name, noting_nulls(converter, name, self.nulled), UNCHANGED.get(converter)))
                 continue
             fields[name] = typed
             if structs and name in self._dict_properties:

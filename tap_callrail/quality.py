@@ -16,6 +16,9 @@ Checks (names as they appear in findings, the report and METRIC lines):
   `in_progress_window` ago should have one.
 - `unexpected_enum_value`: a value outside the documented enum (§5.2, §6).
 - `future_timestamp`: a timestamp more than `future_tolerance` after now.
+- `unconvertible_value`: a value that does not fit its property's type (`answered: "yes"`, a
+  number such as `"1e999999"` beyond any column), written as null. The tap reports these as it
+  converts records (`flag`).
 - `unknown_company` / `unknown_account`: a record whose `company_id` / `account_id` is not
   among the companies / accounts synced in this run. Streams sync one after another, so this
   check runs in `finish()`; until then only the distinct referenced ids are kept (with a count
@@ -51,6 +54,7 @@ UNEXPECTED_ENUM_VALUE = "unexpected_enum_value"
 FUTURE_TIMESTAMP = "future_timestamp"
 UNKNOWN_COMPANY = "unknown_company"
 UNKNOWN_ACCOUNT = "unknown_account"
+UNCONVERTIBLE_VALUE = "unconvertible_value"
 
 # E.164: "+", a country code that does not start with 0, at most 15 digits in all.
 _E164 = re.compile(r"\+[1-9]\d{1,14}")
@@ -336,6 +340,13 @@ class QualityChecker:
                     account = str(account)
                 check_values(stream, account, rules, record, limit)
                 remember_references(stream, account, record)
+
+    def flag(self, stream: str, account_id: str | None, check: str, field: str, record_id: object) -> None:
+        """Count one finding the tap made itself (e.g. `unconvertible_value`) for this record."""
+        if self.mode == "off":
+            return
+        with self._lock:
+            self._flag(stream, account_id, check, field, record_id)
 
     def finish(self) -> list[Finding]:
         """All findings so far, including the referential checks. Safe to call repeatedly."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -16,12 +17,12 @@ from singer_sdk.exceptions import ConfigValidationError
 from tap_callrail.client import DEFAULT_API_URL, CallRailStream
 from tap_callrail.errors import CallRailError, DataQualityError
 from tap_callrail.output import MessageWriter, fewer_garbage_collections, large_blocks_reused
-from tap_callrail.quality import QualityChecker
+from tap_callrail.quality import UNCONVERTIBLE_VALUE, QualityChecker
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
 from tap_callrail.retry import RetryPolicy
 from tap_callrail.scope import Scope
-from tap_callrail.settings import config_problems, state_problems
+from tap_callrail.settings import api_key_problem, config_problems, state_problems
 from tap_callrail.streams import STREAM_TYPES
 
 
@@ -147,6 +148,12 @@ class TapCallRail(Tap):
     ).to_dict()
 
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # The key first, in words of our own: the SDK's schema errors quote the value.
+        key_problem = api_key_problem(self.config.get("api_key"))
+        if key_problem:
+            if raise_errors:
+                raise ConfigValidationError("Config validation failed", errors=[key_problem])
+            return [key_problem]
         errors = super()._validate_config(raise_errors=raise_errors)
         if errors:
             return errors
@@ -177,7 +184,7 @@ class TapCallRail(Tap):
             int(self.config.get("max_retries", 5)),
             float(self.config.get("backoff_max_seconds", 60)),
             logger=self.logger,
-            secrets=[str(self.config.get("api_key", ""))],
+            secrets=[str(self.config.get("api_key", "")), str(self.config.get("api_key", "")).strip()],
         )
 
     @cached_property
@@ -195,6 +202,8 @@ class TapCallRail(Tap):
     def sync_all(self) -> None:  # type: ignore[misc]  # the SDK has no end-of-run hook
         """Sync, then log the sync report; in data_quality=fail mode, fail after the state is written."""
         completed = False
+        if isinstance(self.message_writer, MessageWriter):
+            self.message_writer.on_unencodable = self._count_unencodable
         try:
             with fewer_garbage_collections(), large_blocks_reused():
                 super().sync_all()
@@ -209,6 +218,11 @@ class TapCallRail(Tap):
                 self.logger.log(logging.WARNING if findings else logging.INFO, "%s", line)
         if completed and self.quality.failed:
             raise DataQualityError(self.quality.summary())
+
+    def _count_unencodable(self, stream: str, record: Mapping[str, Any], name: str) -> None:
+        account = record.get("account_id") if stream != "accounts" else record.get("id")
+        account_id = None if account is None else str(account)
+        self.quality.flag(stream, account_id, UNCONVERTIBLE_VALUE, name, record.get("id"))
 
     def write_held_records(self) -> None:
         """Write out the RECORD lines the message writer holds back (streams call it per page)."""

@@ -164,3 +164,25 @@ def test_the_date_time_check_rejects_non_canonical_timestamps() -> None:
 )
 def test_integer_properties_take_what_is_an_integer_and_null_the_rest(value: object, expected: int | None) -> None:
     assert RecordNormalizer(SCHEMAS["calls"])({"id": "CAL1", "duration": value})["duration"] == expected
+
+
+@pytest.mark.parametrize("value", ["1e999999", "1e300000000", "-9e99", "99999999999999999999", Decimal("1e999999")])
+def test_integers_beyond_a_bigint_become_null_without_converting_them(value: object) -> None:
+    normalize = RecordNormalizer(SCHEMAS["calls"])
+
+    record = normalize({"id": "CAL1", "duration": value})
+
+    assert record["duration"] is None
+    assert normalize.nulled == ["duration"]  # reported, never a silent null
+
+
+@pytest.mark.parametrize("value", ["1e999999", "-1e400", Decimal("Infinity"), Decimal("NaN")])
+def test_numbers_beyond_a_double_become_null(value: object) -> None:
+    assert RecordNormalizer(SCHEMAS["calls"])({"id": "CAL1", "value": value})["value"] is None
+
+
+def test_an_empty_string_becomes_null_without_a_finding() -> None:
+    normalize = RecordNormalizer(SCHEMAS["calls"])
+
+    assert normalize({"id": "CAL1", "duration": ""})["duration"] is None
+    assert normalize.nulled == []
