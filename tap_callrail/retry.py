@@ -1,14 +1,14 @@
 """What CallRail failures are retried, how long the tap waits, and how it gives up.
 
-This replaces the SDK's ``backoff`` decorator (sdk-notes.md §1.6): the SDK never reads
-Retry-After, adds random jitter and sleeps with ``time.sleep``, so its waits can be
-neither honoured exactly, explained in the log, nor tested without real time.
-The stream plugs ``RetryPolicy.decorate`` into ``RESTStream.request_decorator``.
+The SDK's own retries never read Retry-After, add random jitter and sleep with
+``time.sleep``, so their waits could be neither honoured exactly, explained in the log, nor
+tested without real time. ``api.CallRailClient`` sends every request through
+``RetryPolicy.call`` instead.
 
 Retried: HTTP 429, 500, 502, 503 and 504, a 200 whose body is not JSON or not the page
-CallRail documents (``UnexpectedBody``), and dropped,
-reset or timed-out connections. CallRail documents no Retry-After (callrail-api.md §3)
-but clients report one on 429; when any retried response carries it, it is honoured
+CallRail documents (``UnexpectedBody``), and dropped, reset or timed-out connections.
+CallRail documents no Retry-After but clients report one on 429; when any retried
+response carries it, it is honoured
 exactly, even beyond ``backoff_max_seconds`` (then in steps of at most that many
 seconds, each logged). Otherwise the wait is ``base * 2**(retry-1)`` capped at
 ``backoff_max_seconds``. Waits are deterministic unless a ``jitter`` function is
@@ -21,7 +21,6 @@ are named by stream, account and path, and response bodies are scrubbed.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
@@ -34,18 +33,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
-from typing import Any, ParamSpec, TypeVar
-from urllib.parse import urlsplit
+from typing import Any, TypeVar
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_callrail.errors import CallRailError
 
-P = ParamSpec("P")
 R = TypeVar("R")
-
-RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 RETRIABLE_EXCEPTIONS: tuple[type[BaseException], ...] = (
     RetriableAPIError,
@@ -115,8 +110,40 @@ def backoff_seconds(
     return wait
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What CallRail answered, kept after the connection is released: status, headers and body.
+
+    It reads like the parts of a `requests.Response` that messages and retries look at.
+    """
+
+    status_code: int
+    reason: str
+    headers: Mapping[str, str]
+    content: bytes
+
+    @classmethod
+    def of(cls, response: requests.Response, body: bytes) -> Answer:
+        return cls(response.status_code, response.reason or "", response.headers, body)
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+class CallRailAnswerError(RetriableAPIError):
+    """A retriable answer (429, 5xx, a 200 that is not JSON), with the answer kept for messages."""
+
+    def __init__(self, message: str, answer: Answer) -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
 def callrail_error_text(
-    response: requests.Response,
+    response: requests.Response | Answer,
     *,
     secrets: Iterable[str] = (),
     limit: int = _ERROR_TEXT_LIMIT,
@@ -160,41 +187,16 @@ def _one_line(text: str, secrets: Iterable[str]) -> str:
     return " ".join(_QUERY_STRING.sub("", text).split())
 
 
-def _has_json_body(response: requests.Response) -> bool:
-    try:
-        response.json()
-    except ValueError:
-        return False
-    return True
-
-
-def is_retriable_response(response: requests.Response) -> bool:
-    """True for 429, 500, 502, 503, 504 and for a 200 whose body is not valid JSON."""
-    if response.status_code in RETRIABLE_STATUSES:
-        return True
-    return response.status_code == HTTPStatus.OK and not _has_json_body(response)
-
-
-class UnexpectedBody(RetriableAPIError):
+class UnexpectedBody(CallRailAnswerError):
     """A 200 whose JSON is not what CallRail documents for the endpoint (e.g. no list under its key).
 
     Retried like an unreadable body: a proxy or an API fault, never an empty page. `what` says
     why without quoting the records.
     """
 
-    def __init__(self, what: str, response: requests.Response) -> None:
-        super().__init__(what, response)
+    def __init__(self, what: str, answer: Answer) -> None:
+        super().__init__(what, answer)
         self.what = what
-
-
-class InvalidJSONBody(RetriableAPIError):
-    """A 200 response whose body is not JSON: a truncated or proxy-mangled page."""
-
-
-def check_json(response: requests.Response) -> None:
-    """Raise ``InvalidJSONBody`` (retriable) for a 200 whose body is not valid JSON."""
-    if response.status_code == HTTPStatus.OK and not _has_json_body(response):
-        raise InvalidJSONBody(f"HTTP 200 with a body that is not JSON: {callrail_error_text(response)}", response)
 
 
 @dataclass(frozen=True)
@@ -209,23 +211,6 @@ class RequestTarget:
     def __str__(self) -> str:
         account = self.account_id or "(none)"
         return f"stream '{self.stream}', account {account}, {self.method} {self.path}"
-
-
-def target_of_call(stream: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> RequestTarget:
-    """Describe a call shaped like the SDK's ``_request(prepared_request, context)``.
-
-    The account comes from the context's ``account_id`` (the partition key of every
-    per-account stream), else from a ``/a/{account_id}`` path segment.
-    """
-    values = [*args, *kwargs.values()]
-    prepared = next((v for v in values if isinstance(v, requests.PreparedRequest)), None)
-    context = next((v for v in values if isinstance(v, Mapping)), None) or {}
-    path = urlsplit(prepared.url or "").path if prepared is not None else ""
-    account = context.get("account_id")
-    if account is None and (match := _ACCOUNT_IN_PATH.search(path)):
-        account = match.group(1)
-    method = (prepared.method or "GET") if prepared is not None else "GET"
-    return RequestTarget(stream, None if account is None else str(account), method, path or "?")
 
 
 @dataclass
@@ -312,42 +297,31 @@ class RetryPolicy:
         with self._lock:
             return {stream: replace(stats, faults=Counter(stats.faults)) for stream, stats in self._stats.items()}
 
-    def wait_for(self, exc: BaseException, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based) after ``exc``."""
-        return self._plan(exc, attempt)[0]
-
-    def decorate(
+    def call(
         self,
-        func: Callable[P, R],
+        func: Callable[[], R],
+        target: RequestTarget,
         *,
-        stream: str,
         before_attempt: Callable[[RequestTarget], object] | None = None,
-    ) -> Callable[P, R]:
-        """Wrap the SDK's ``_request(prepared_request, context)`` with this policy.
+    ) -> R:
+        """``func()`` with this policy: retried on the faults above, then ``CallRailRequestFailed``.
 
-        ``before_attempt`` runs before every attempt, retries included (each one is a
-        request CallRail counts), e.g. ``lambda t: budget.acquire(t.account_id)``.
-        Non-retriable errors (such as ``FatalAPIError`` for a 4xx) pass straight through;
-        after ``max_retries`` retries ``CallRailRequestFailed`` is raised.
+        ``before_attempt`` runs before every attempt, retries included (each one is a request
+        CallRail counts), e.g. to take a slot of the rate budget. Other errors (401, 403, 404,
+        any other 4xx) pass straight through.
         """
-
-        @functools.wraps(func)
-        def call_with_retries(*args: P.args, **kwargs: P.kwargs) -> R:
-            target = target_of_call(stream, args, kwargs)
-            attempt = 1
-            while True:
-                if before_attempt is not None:
-                    before_attempt(target)
-                try:
-                    return func(*args, **kwargs)
-                except RETRIABLE_EXCEPTIONS as exc:
-                    self._count_fault(stream, exc)
-                    if attempt > self.max_retries:
-                        raise self._give_up(target, exc, attempt) from exc
-                    self._wait(target, exc, attempt)
-                attempt += 1
-
-        return call_with_retries
+        attempt = 1
+        while True:
+            if before_attempt is not None:
+                before_attempt(target)
+            try:
+                return func()
+            except RETRIABLE_EXCEPTIONS as exc:
+                self._count_fault(target.stream, exc)
+                if attempt > self.max_retries:
+                    raise self._give_up(target, exc, attempt) from exc
+                self._wait(target, exc, attempt)
+            attempt += 1
 
     def _plan(self, exc: BaseException, attempt: int) -> tuple[float, str]:
         response = _response_of(exc)
@@ -434,7 +408,9 @@ class RetryPolicy:
         return detail or "no details"
 
 
-def _response_of(exc: BaseException) -> requests.Response | None:
+def _response_of(exc: BaseException) -> Answer | requests.Response | None:
+    if isinstance(exc, CallRailAnswerError):
+        return exc.answer
     response = getattr(exc, "response", None)
     return response if isinstance(response, requests.Response) else None
 

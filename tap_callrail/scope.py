@@ -1,27 +1,38 @@
 """Which accounts and companies a run reads, resolved once per run.
 
-`account_ids` may name masked (`ACC…`) or numeric ids; both are normalised to the
-masked form so records and state partitions always use one (callrail-api.md §1).
+`account_ids` may name masked (`ACC…`) or numeric ids; both are normalised to the masked form
+so records and state partitions always use one.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
+from tap_callrail.api import PAGE_SIZE, CallRailClient, ForbiddenError, encode_query
 from tap_callrail.errors import CallRailConfigError, CallRailNotFoundError
-
-if TYPE_CHECKING:
-    from tap_callrail.client import CallRailStream
-
-from tap_callrail.client import ForbiddenError
+from tap_callrail.series import list_pages
 
 
 class Scope:
-    """Accounts, companies and partitions of one run; each list is requested once."""
+    """Accounts, companies and partitions of one run; each list is requested once.
 
-    def __init__(self, config: dict[str, Any], transport: CallRailStream) -> None:
+    `account_fields` gives the optional fields the accounts stream selects: configured accounts
+    are fetched with them, so that stream emits these very objects.
+    """
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        client: CallRailClient,
+        logger: logging.Logger,
+        account_fields: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self._config = config
-        self._transport = transport
+        self._client = client
+        self._logger = logger
+        self.account_fields = account_fields
         self._accounts: list[dict[str, Any]] | None = None
         self._companies: dict[str, list[str]] = {}
         self._configured_companies: list[str] | None = None
@@ -39,7 +50,7 @@ class Scope:
             if configured:
                 self._accounts = self._fetch_configured_accounts(configured)
             else:
-                self._accounts = list(self._transport.fetch_pages("/a.json", "accounts", label="accounts"))
+                self._accounts = list(self._list("/a.json", "accounts", "accounts", None))
         return self._accounts
 
     def accounts(self) -> list[str]:
@@ -56,12 +67,14 @@ class Scope:
 
     def _fetch_configured_accounts(self, configured: list[str]) -> list[dict[str, Any]]:
         accounts: dict[str, dict[str, Any]] = {}
-        # With the accounts stream's fields, so that stream emits these very objects.
-        fields = self._transport.selected_optional_fields()
-        params = {"fields": ",".join(fields)} if fields else {}
+        fields = self.account_fields()
+        query = encode_query({"fields": ",".join(fields)} if fields else {})
         for account_id in configured:
+            request = self._client.request(
+                f"/a/{account_id}.json", query, stream="accounts", account_id=account_id, label="accounts"
+            )
             try:
-                account = self._transport.fetch_object(f"/a/{account_id}.json", label="accounts", params=params)
+                account = self._client.get(request, item_key=None)
             except (CallRailNotFoundError, ForbiddenError):
                 raise CallRailConfigError(
                     f"account_ids: CallRail does not know account '{account_id}' for this API "
@@ -74,14 +87,9 @@ class Scope:
     def companies(self, account_id: str) -> list[str]:
         """Every company id of an account (all statuses)."""
         if account_id not in self._companies:
-            self._companies[account_id] = [
-                str(company["id"])
-                for company in self._transport.fetch_pages(
-                    f"/a/{account_id}/companies.json",
-                    "companies",
-                    label=f"companies of {account_id}",
-                )
-            ]
+            path = f"/a/{account_id}/companies.json"
+            companies = self._list(path, "companies", f"companies of {account_id}", account_id)
+            self._companies[account_id] = [str(company["id"]) for company in companies]
         return self._companies[account_id]
 
     def company_filter(self, account_id: str) -> list[str] | None:
@@ -104,15 +112,19 @@ class Scope:
             self._company_filters = filters
         return self._company_filters.get(account_id, [])
 
-    def partitions_for(self, stream: CallRailStream) -> list[dict[str, Any]] | None:
+    def _list(self, path: str, item_key: str, label: str, account_id: str | None) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, outside any stream's own series."""
+        request = self._client.request(path, "", stream=item_key, account_id=account_id, label=label)
+        for body in list_pages(self._client, request, {"per_page": PAGE_SIZE}, item_key, self._logger):
+            yield from body[item_key]
+
+    def partitions(self, *, incremental: bool, company_filter: bool) -> list[dict[str, Any]]:
         """One partition per account, or per (account, company) for incremental streams
         when `company_ids` is set, so each company keeps its own bookmark."""
-        if stream.name == "accounts":
-            return None
         partitions: list[dict[str, Any]] = []
         for account_id in self.accounts():
             companies = self.company_filter(account_id)
-            if stream.replication_key and stream.company_filter and companies is not None:
+            if incremental and company_filter and companies is not None:
                 partitions += [{"account_id": account_id, "company_id": c} for c in companies]
             else:
                 partitions.append({"account_id": account_id})

@@ -1,14 +1,17 @@
 """One class per CallRail entity; each reads like a row of the endpoint table.
 
-Paths, item keys and filters: callrail-api.md §4. Schemas: tap_callrail/schemas.py.
+Paths, item keys and filters: https://apidocs.callrail.com/. Schemas: tap_callrail/schemas.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from tap_callrail.client import CallRailStream, RecordPage, Series, SortedCallRailStream
+from typing_extensions import override
+
+from tap_callrail.client import CallRailStream, SortedCallRailStream
+from tap_callrail.planning import Series
 
 if TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -21,17 +24,33 @@ class AccountsStream(CallRailStream):
     path = "/a.json"
     item_key = "accounts"
 
-    def get_record_pages(self, context: Context | None) -> Iterator[RecordPage]:
+    @property
+    @override
+    def partitions(self) -> list[dict] | None:
+        return None  # one list for the API key
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        scope = self.services.scope
+        prepare = self.preparer({}, None)
         if self.config.get("account_ids"):
             # The scope fetched each configured account with this stream's fields.
-            yield RecordPage([self._normalize(dict(account)) for account in self.scope.account_records()], False)
+            accounts = [dict(account) for account in scope.account_records()]
+            for account in accounts:
+                prepare(account)
+            yield accounts
             return
-        accounts: list[dict] = []
-        for page in self.read_series({}, Series("all accounts"), set()):
-            accounts.extend(dict(record) for record in page.records)
-            yield page
-        if self.read_complete:
-            self.scope.adopt_accounts(accounts)  # the scope needs this list too: one request, not two
+        reader = self.reader({})
+        request = self.services.client.request(self.path, "", stream=self.name, account_id=None, label=self.name)
+        params = self.series_params({}, Series("all accounts"))
+        read: list[dict] = []
+        for records in reader.read(request.url, params, request.target, self.name, prepare):
+            read.extend(dict(record) for record in records)
+            yield records
+        if reader.complete:
+            scope.adopt_accounts(read)  # the scope needs this list too: one request, not two
+        else:
+            self.read_complete = False
 
 
 class CompaniesStream(CallRailStream):
@@ -44,18 +63,16 @@ class CompaniesStream(CallRailStream):
     path = "/a/{account_id}/companies.json"
     item_key = "companies"
 
-    def get_record_pages(self, context: Context | None) -> Iterator[RecordPage]:
-        restricted = self.scope.company_filter(context["account_id"]) if context else None
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        restricted = self.services.scope.company_filter(context["account_id"]) if context else None
         read: list[str] = []
-        for page in super().get_record_pages(context):
-            read.extend(str(record.get("id")) for record in page.records)
-            if restricted is None:
-                yield page
-            else:
-                yield page._replace(records=[record for record in page.records if record.get("id") in restricted])
+        for records in super().get_record_pages(context):
+            read.extend(str(record.get("id")) for record in records)
+            yield records if restricted is None else [record for record in records if record.get("id") in restricted]
         if context and self.read_complete:
             # The per-company streams need this list too: one request, not two.
-            self.scope.adopt_companies(context["account_id"], read)
+            self.services.scope.adopt_companies(context["account_id"], read)
 
 
 class UsersStream(CallRailStream):
@@ -76,9 +93,10 @@ class TagsStream(CallRailStream):
     item_key = "tags"
     company_filter = True
 
+    @override
     def request_series(self, context: Context) -> list[Series]:
         series = super().request_series(context)
-        if self.scope.company_filter(context["account_id"]) is not None:
+        if self.services.scope.company_filter(context["account_id"]) is not None:
             # Restricted to companies: their tags plus the account-level ones.
             series.append(Series("account-level tags", {"tag_level": "account"}))
         return series

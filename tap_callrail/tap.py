@@ -10,18 +10,18 @@ from functools import cached_property
 from typing import Any
 
 import click
-from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
-from tap_callrail.client import DEFAULT_API_URL, CallRailStream
+from tap_callrail.api import DEFAULT_API_URL
+from tap_callrail.client import CallRailStream
 from tap_callrail.errors import CallRailError, DataQualityError
-from tap_callrail.output import MessageWriter, fewer_garbage_collections, large_blocks_reused
-from tap_callrail.quality import UNCONVERTIBLE_VALUE, QualityChecker
-from tap_callrail.ratelimit import RateBudget
-from tap_callrail.report import Progress, SyncStats, emit_metrics, render_report
-from tap_callrail.retry import RetryPolicy
-from tap_callrail.scope import Scope
+from tap_callrail.output import LineWriter
+from tap_callrail.quality import UNCONVERTIBLE_VALUE
+from tap_callrail.report import emit_metrics, render_report
+from tap_callrail.sdk_compat import AfterSyncHook, SettingsCheckedFirst
+from tap_callrail.services import RunServices
 from tap_callrail.settings import api_key_problem, config_problems, state_problems
 from tap_callrail.streams import STREAM_TYPES
 
@@ -37,11 +37,11 @@ def _quiet_expected_failures(record: logging.LogRecord) -> bool:
     return True
 
 
-class TapCallRail(Tap):
+class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
     """Singer tap for CallRail API v3."""
 
     name = "tap-callrail"
-    message_writer_class = MessageWriter
+    message_writer_class = LineWriter
 
     config_jsonschema = th.PropertiesList(
         th.Property(
@@ -147,94 +147,48 @@ class TapCallRail(Tap):
         ),
     ).to_dict()
 
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # The key first, in words of our own: the SDK's schema errors quote the value.
-        key_problem = api_key_problem(self.config.get("api_key"))
-        if key_problem:
-            if raise_errors:
-                raise ConfigValidationError("Config validation failed", errors=[key_problem])
-            return [key_problem]
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if errors:
-            return errors
-        errors = config_problems(self.config)
-        if errors and raise_errors:
-            raise ConfigValidationError("Config validation failed", errors=errors)
-        return errors
+    @override
+    def key_problem(self) -> str | None:
+        return api_key_problem(self.config.get("api_key"))
+
+    @override
+    def settings_problems(self) -> list[str]:
+        return config_problems(self.config)
 
     @cached_property
-    def scope(self) -> Scope:
-        """Accounts and companies of this run, resolved on first use."""
-        transport = self.streams["accounts"]
-        assert isinstance(transport, CallRailStream)
-        return Scope(dict(self.config), transport)
+    def services(self) -> RunServices:
+        """What the streams of this run share: the client, the scope, the report and the checks."""
+        services = RunServices(self.config, self.logger)
+        services.scope.account_fields = lambda: self.streams["accounts"].selected_optional_fields()  # type: ignore[attr-defined]
+        return services
 
-    @cached_property
-    def rate_budget(self) -> RateBudget:
-        """Requests per account per rolling hour/day, shared by every stream of the run."""
-        return RateBudget(
-            int(self.config.get("requests_per_hour", 1000)),
-            int(self.config.get("requests_per_day", 10000)),
-            logger=self.logger,
-        )
-
-    @cached_property
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(
-            int(self.config.get("max_retries", 5)),
-            float(self.config.get("backoff_max_seconds", 60)),
-            logger=self.logger,
-            secrets=[str(self.config.get("api_key", "")), str(self.config.get("api_key", "")).strip()],
-        )
-
-    @cached_property
-    def sync_stats(self) -> SyncStats:
-        return SyncStats()
-
-    @cached_property
-    def quality(self) -> QualityChecker:
-        return QualityChecker(str(self.config.get("data_quality", "warn")))
-
-    @cached_property
-    def progress(self) -> Progress:
-        return Progress(self.logger)
-
-    def sync_all(self) -> None:  # type: ignore[misc]  # the SDK has no end-of-run hook
-        """Sync, then log the sync report; in data_quality=fail mode, fail after the state is written."""
-        completed = False
-        if isinstance(self.message_writer, MessageWriter):
+    @override
+    def discover_streams(self) -> list[CallRailStream]:
+        streams = [stream_type(tap=self, services=self.services) for stream_type in STREAM_TYPES]
+        for stream in streams:
+            # singer-sdk 0.55 wraps the stream's logger in a LoggerAdapter: filter the logger inside.
+            getattr(stream.logger, "logger", stream.logger).addFilter(_quiet_expected_failures)
+        if isinstance(self.message_writer, LineWriter):
             self.message_writer.on_unencodable = self._count_unencodable
-        try:
-            with fewer_garbage_collections(), large_blocks_reused():
-                super().sync_all()
-            completed = True
-        finally:
-            self.write_held_records()
-            findings = self.quality.finish()
-            for line in render_report(self.sync_stats, findings).splitlines():
-                self.logger.info("%s", line)
-            emit_metrics(self.sync_stats, findings, self.metrics_logger)
-            for line in self.quality.summary_lines():
-                self.logger.log(logging.WARNING if findings else logging.INFO, "%s", line)
-        if completed and self.quality.failed:
-            raise DataQualityError(self.quality.summary())
+        return streams
+
+    @override
+    def after_sync(self, *, completed: bool) -> None:
+        """Log the sync report; in data_quality=fail mode, fail after every record and state is written."""
+        services = self.services
+        findings = services.quality.finish()
+        for line in render_report(services.stats, findings).splitlines():
+            self.logger.info("%s", line)
+        emit_metrics(services.stats, findings, self.metrics_logger)
+        for line in services.quality.summary_lines():
+            self.logger.log(logging.WARNING if findings else logging.INFO, "%s", line)
+        if completed and services.quality.failed:
+            raise DataQualityError(services.quality.summary())
 
     def _count_unencodable(self, stream: str, record: Mapping[str, Any], name: str) -> None:
         account = record.get("account_id") if stream != "accounts" else record.get("id")
         account_id = None if account is None else str(account)
-        self.quality.flag(stream, account_id, UNCONVERTIBLE_VALUE, name, record.get("id"))
-
-    def write_held_records(self) -> None:
-        """Write out the RECORD lines the message writer holds back (streams call it per page)."""
-        flush = getattr(self.message_writer, "flush_records", None)
-        if flush is not None:
-            flush()
-
-    def discover_streams(self) -> list[CallRailStream]:
-        streams = [stream_type(tap=self) for stream_type in STREAM_TYPES]
-        for stream in streams:
-            stream.logger.addFilter(_quiet_expected_failures)
-        return streams
+        self.services.quality.flag(stream, account_id, UNCONVERTIBLE_VALUE, name, record.get("id"))
 
     @classmethod
     def invoke(cls, *, state: Any = None, **kwargs: Any) -> None:  # type: ignore[override]

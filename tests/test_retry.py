@@ -9,23 +9,18 @@ from typing import Any
 
 import pytest
 import requests
-from singer_sdk import RESTStream, Tap
-from singer_sdk import typing as th
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_callrail.api import CallRailClient, ForbiddenError
 from tap_callrail.errors import CallRailError
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.retry import (
+    Answer,
+    CallRailAnswerError,
     CallRailRequestFailed,
-    InvalidJSONBody,
-    RequestTarget,
     RetryPolicy,
     backoff_seconds,
     callrail_error_text,
-    check_json,
-    is_retriable_response,
     parse_retry_after,
-    target_of_call,
 )
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -34,30 +29,6 @@ CALLS_URL = f"{BASE}/a/ACC123/calls.json"
 NOW = datetime(2026, 11, 27, 3, 0, 0, tzinfo=timezone.utc)
 PAGE = {"page": 1, "per_page": 250, "total_pages": 1, "total_records": 1, "calls": [{"id": "CAL1"}]}
 LOGGER = "test.retry"
-
-
-def validate(response: requests.Response) -> None:
-    """What the stream's validate_response does with this module (see the wiring recipe)."""
-    if is_retriable_response(response):
-        raise RetriableAPIError(callrail_error_text(response), response)
-    if response.status_code >= 400:
-        raise FatalAPIError(f"HTTP {response.status_code}: {callrail_error_text(response)}")
-
-
-def sdk_request(prepared: requests.PreparedRequest, context: dict | None) -> requests.Response:
-    """Shaped like the SDK's RESTStream._request(prepared_request, context)."""
-    response = requests.Session().send(prepared, timeout=5)
-    validate(response)
-    return response
-
-
-def calls_page_request() -> requests.PreparedRequest:
-    return requests.Request(
-        "GET",
-        CALLS_URL,
-        params={"page": "2", "per_page": "250", "start_date": "2026-11-01T00:00"},
-        headers={"Authorization": f'Token token="{API_KEY}"'},
-    ).prepare()
 
 
 def make_policy(sleeps: list[float], **overrides: Any) -> RetryPolicy:
@@ -74,9 +45,12 @@ def make_policy(sleeps: list[float], **overrides: Any) -> RetryPolicy:
     )
 
 
-def fetch(policy: RetryPolicy, stream: str = "calls", **decorate: Any) -> requests.Response:
-    request = policy.decorate(sdk_request, stream=stream, **decorate)
-    return request(calls_page_request(), {"account_id": "ACC123"})
+def fetch(policy: RetryPolicy, stream: str = "calls", budget: RateBudget | None = None) -> dict[str, Any]:
+    """Page 2 of ACC123's calls through the tap's CallRail client, retried by `policy`."""
+    client = CallRailClient(api_url=BASE, api_key=API_KEY, retry=policy, budget=budget or RateBudget(0, 0))
+    query = "page=2&per_page=250&start_date=2026-11-01T00%3A00"
+    request = client.request("/a/ACC123/calls.json", query, stream=stream, account_id="ACC123", label=stream)
+    return client.get(request, item_key="calls")
 
 
 @pytest.fixture
@@ -100,7 +74,7 @@ def test_429_with_retry_after_seconds_waits_exactly_that_long(requests_mock, sle
 
     response = fetch(make_policy(sleeps))
 
-    assert response.json() == PAGE
+    assert response== PAGE
     assert sleeps == [7.0]
     assert requests_mock.call_count == 2
 
@@ -129,7 +103,7 @@ def test_429_without_retry_after_backs_off_exponentially_up_to_the_cap(requests_
 def test_server_errors_are_retried(requests_mock, sleeps, status):
     requests_mock.get(CALLS_URL, [{"status_code": status, "text": "oops"}, {"json": PAGE}])
 
-    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert fetch(make_policy(sleeps))== PAGE
     assert sleeps == [1]
 
 
@@ -157,7 +131,7 @@ def test_503_with_retry_after_is_honoured(requests_mock, sleeps):
 def test_dropped_and_timed_out_connections_are_retried(requests_mock, sleeps, fault):
     requests_mock.get(CALLS_URL, [{"exc": fault}, {"exc": fault}, {"json": PAGE}])
 
-    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert fetch(make_policy(sleeps))== PAGE
     assert sleeps == [1, 2]
 
 
@@ -166,16 +140,16 @@ def test_200_with_a_body_that_is_not_json_is_retried(requests_mock, sleeps, log)
         CALLS_URL, [{"text": "<html><body>Bad gateway</body></html>"}, {"json": PAGE}]
     )
 
-    assert fetch(make_policy(sleeps)).json() == PAGE
+    assert fetch(make_policy(sleeps))== PAGE
     assert sleeps == [1]
     assert "HTTP 200 with a body that is not JSON (Bad gateway)" in log.records[0].getMessage()
 
 
-@pytest.mark.parametrize("status", [400, 401, 403, 404, 406, 422])
-def test_other_client_errors_are_not_retried(requests_mock, sleeps, status):
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 406, 422, 501])
+def test_other_answers_are_not_retried(requests_mock, sleeps, status):
     requests_mock.get(CALLS_URL, status_code=status, json={"error": "nope"})
 
-    with pytest.raises(FatalAPIError, match=f"HTTP {status}: nope") as raised:
+    with pytest.raises((CallRailError, ForbiddenError)) as raised:
         fetch(make_policy(sleeps))
 
     assert not isinstance(raised.value, CallRailRequestFailed)
@@ -259,9 +233,8 @@ def test_gives_up_after_max_retries_with_one_clear_line(requests_mock, sleeps):
         "CallRail request failed after 3 attempts (max_retries=2): stream 'calls', "
         "account ACC123, GET /v3/a/ACC123/calls.json: HTTP 503: We are down for maintenance"
     )
-    assert isinstance(error, FatalAPIError)
     assert isinstance(error, CallRailError)  # the tap reports it as one line, exit code 1
-    assert isinstance(error.__cause__, RetriableAPIError)
+    assert isinstance(error.__cause__, CallRailAnswerError)
     assert (error.status, error.attempts, error.target.account_id) == (503, 3, "ACC123")
     assert requests_mock.call_count == 3
     assert sleeps == [1, 2]
@@ -318,16 +291,10 @@ def test_giving_up_never_shows_the_api_key(requests_mock, sleeps):
 def test_every_attempt_takes_a_slot_from_the_rate_budget(requests_mock, sleeps):
     requests_mock.get(CALLS_URL, [{"status_code": 500}, {"json": PAGE}])
     budget = RateBudget(1000, 0, sleep=sleeps.append)
-    targets: list[RequestTarget] = []
 
-    def take_slot(target: RequestTarget) -> None:
-        targets.append(target)
-        budget.acquire(target.account_id or "")
-
-    fetch(make_policy(sleeps), before_attempt=take_slot)
+    fetch(make_policy(sleeps), budget=budget)
 
     assert budget.remaining("ACC123") == (998, None)
-    assert targets == [RequestTarget("calls", "ACC123", "GET", "/v3/a/ACC123/calls.json")] * 2
 
 
 def test_streams_of_one_account_share_the_rate_budget(requests_mock):
@@ -342,11 +309,8 @@ def test_streams_of_one_account_share_the_rate_budget(requests_mock):
     budget = RateBudget(2, 0, clock=lambda: clock["now"], sleep=sleep)
     policy = make_policy(sleeps)
 
-    def take_slot(target: RequestTarget) -> None:
-        budget.acquire(target.account_id or "")
-
     for stream in ("calls", "users", "tags"):
-        fetch(policy, stream=stream, before_attempt=take_slot)
+        fetch(policy, stream=stream, budget=budget)
 
     assert sum(sleeps) == pytest.approx(3600)  # the third stream waited for the hour
     assert budget.waits == {"ACC123": 1}
@@ -377,70 +341,6 @@ def test_jitter_function_reshapes_the_exponential_wait(requests_mock, sleeps):
     fetch(make_policy(sleeps, jitter=lambda wait: wait / 2))
 
     assert sleeps == [0.5, 1.0]
-
-
-def test_wait_for_reports_the_planned_wait(requests_mock, sleeps):
-    response = requests.Response()
-    response.status_code = 429
-    response.headers["Retry-After"] = "12"
-    policy = make_policy(sleeps)
-
-    assert policy.wait_for(RetriableAPIError("429", response), attempt=3) == 12
-    assert policy.wait_for(requests.exceptions.Timeout(), attempt=3) == 4
-
-
-# -- the SDK's own RESTStream, wired the way client.py should wire it ----------------------
-
-
-class _Tap(Tap):
-    name = "tap-retry-test"
-    config_jsonschema = th.PropertiesList().to_dict()
-
-    def discover_streams(self) -> list:
-        return []
-
-
-class _CallsStream(RESTStream):
-    name = "calls"
-    url_base = BASE
-    path = "/a/ACC123/calls.json"
-    records_jsonpath = "$.calls[*]"
-    schema = th.PropertiesList(th.Property("id", th.StringType)).to_dict()
-
-    policy: RetryPolicy
-    budget: RateBudget
-
-    def request_decorator(self, func):
-        return self.policy.decorate(
-            func,
-            stream=self.name,
-            before_attempt=lambda target: self.budget.acquire(target.account_id or ""),
-        )
-
-    def validate_response(self, response):
-        if is_retriable_response(response):
-            raise RetriableAPIError(callrail_error_text(response), response)
-        super().validate_response(response)
-
-
-def test_sdk_stream_wired_through_request_decorator_honours_retry_after(requests_mock, sleeps):
-    requests_mock.get(
-        CALLS_URL,
-        [
-            {"status_code": 429, "headers": {"Retry-After": "9"}},
-            {"text": "truncated {"},
-            {"json": PAGE},
-        ],
-    )
-    stream = _CallsStream(_Tap(config={}, parse_env_config=False))
-    stream.policy = make_policy(sleeps)
-    stream.budget = RateBudget(1000, 10000, sleep=sleeps.append)
-
-    records = list(stream.request_records(context=None))
-
-    assert records == [{"id": "CAL1"}]
-    assert sleeps == [9, 2]
-    assert stream.budget.remaining("ACC123") == (997, 9997)
 
 
 # -- helpers -------------------------------------------------------------------------
@@ -492,45 +392,8 @@ def test_backoff_seconds_counts_retries_from_one():
         backoff_seconds(0, cap=60)
 
 
-def response(status: int, body: bytes = b"", content_type: str = "application/json"):
-    built = requests.Response()
-    built.status_code = status
-    built._content = body
-    built.headers["Content-Type"] = content_type
-    built.reason = ""
-    return built
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "retriable"),
-    [
-        (429, b"", True),
-        (500, b"{}", True),
-        (502, b"<html>", True),
-        (503, b"", True),
-        (504, b"", True),
-        (501, b"", False),
-        (200, b'{"calls": []}', False),
-        (200, b"<html>", True),
-        (200, b"", True),
-        (400, b'{"error": "x"}', False),
-        (401, b"HTTP Token: Access denied.", False),
-        (404, b"", False),
-    ],
-)
-def test_is_retriable_response(status, body, retriable):
-    assert is_retriable_response(response(status, body)) is retriable
-
-
-def test_check_json_raises_a_retriable_error_only_for_a_200_with_a_broken_body():
-    check_json(response(200, b'{"calls": []}'))
-    check_json(response(500, b"<html>"))
-
-    with pytest.raises(InvalidJSONBody, match="not JSON: truncated") as raised:
-        check_json(response(200, b'truncated {"calls": ['))
-
-    assert isinstance(raised.value, RetriableAPIError)
-    assert raised.value.response is not None
+def response(status: int, body: bytes = b"", content_type: str = "application/json") -> Answer:
+    return Answer(status, "", {"Content-Type": content_type}, body)
 
 
 @pytest.mark.parametrize(
@@ -553,19 +416,6 @@ def test_callrail_error_text_truncates_long_bodies():
 
     assert len(text) == 200
     assert text.endswith("...")
-
-
-def test_target_of_call_takes_the_account_from_context_then_path():
-    prepared = calls_page_request()
-    accounts = requests.Request("GET", f"{BASE}/a.json", params={"page": 1}).prepare()
-    account = requests.Request("GET", f"{BASE}/a/ACC9.json").prepare()
-
-    assert target_of_call("calls", (prepared, {"account_id": "ACC7"}), {}).account_id == "ACC7"
-    assert target_of_call("calls", (prepared, None), {}).account_id == "ACC123"
-    assert target_of_call("accounts", (accounts, None), {}) == RequestTarget(
-        "accounts", None, "GET", "/v3/a.json"
-    )
-    assert target_of_call("accounts", (), {"prepared_request": account}).account_id == "ACC9"
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,113 @@
+"""What to ask CallRail for, as pure functions: request series, list parameters, date windows.
+
+No HTTP and no Singer here, so each rule can be tested with plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tap_callrail.api import PAGE_SIZE
+from tap_callrail.timeutil import is_date_only, parse_setting_datetime, request_minute, retention_floor
+
+# Dates are sent in UTC, so the window bounds mean the same instants whatever the key owner's
+# time zone is (https://apidocs.callrail.com/#time-zones).
+REQUEST_TIME_ZONE = "Etc/UTC"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One paginated request series within a partition (e.g. one company's integrations)."""
+
+    label: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def request_series(
+    context: dict[str, Any],
+    *,
+    per_company: bool,
+    company_filter: bool,
+    restricted: Sequence[str] | None,
+    companies: Sequence[str] | None,
+) -> list[Series]:
+    """The request series that together make up one partition.
+
+    `per_company`: the endpoint requires `company_id`, so each company is its own series.
+    `company_filter`: the endpoint takes `company_id`, used when the run is `restricted` to
+    companies. `companies`: every company of the account (needed only for `per_company`).
+    """
+    if "company_id" in context:
+        return [Series(f"company {context['company_id']}", {"company_id": context["company_id"]})]
+    if per_company:
+        chosen = restricted if restricted is not None else companies or []
+        return [Series(f"company {company}", {"company_id": company}) for company in chosen]
+    if company_filter and restricted is not None:
+        return [Series(f"company {company}", {"company_id": company}) for company in restricted]
+    return [Series("all companies")]
+
+
+def list_params(
+    *,
+    fields: Sequence[str] = (),
+    sort_key: str | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    series: Series | None = None,
+) -> dict[str, Any]:
+    """The query of a list series, without its page number.
+
+    Optional `fields` are asked for by name; a sorted stream asks for ascending order on its
+    key; a dated one for an explicit window in UTC (without dates CallRail answers only the
+    last 7 days).
+    """
+    params: dict[str, Any] = {"per_page": PAGE_SIZE}
+    if fields:
+        params["fields"] = ",".join(fields)
+    if sort_key:
+        params["sort"] = sort_key
+        params["order"] = "asc"
+    if window is not None:
+        params["start_date"] = request_minute(window[0])
+        params["end_date"] = request_minute(window[1])
+        params["time_zone"] = REQUEST_TIME_ZONE
+    if series is not None:
+        params.update(series.params)
+    return params
+
+
+@dataclass(frozen=True)
+class Window:
+    """A partition's date window, and whether `start_date` had to be raised to CallRail's retention."""
+
+    start: datetime
+    end: datetime
+    clamped: bool = False
+
+
+def date_window(
+    now: datetime,
+    *,
+    start_date: Any = None,
+    end_date: Any = None,
+    bookmark: datetime | None = None,
+    lookback_days: int = 7,
+) -> Window:
+    """The [start, end] instants a partition reads.
+
+    Start is the later of `start_date` and (bookmark - `lookback_days`), never before
+    CallRail's retention floor (25 months); end is `end_date` or now. A date-only `end_date`
+    includes that whole day, as CallRail reads it.
+    """
+    floor = retention_floor(now)
+    start = parse_setting_datetime(start_date) if start_date else floor
+    if bookmark is not None:
+        start = max(start, bookmark - timedelta(days=lookback_days))
+    clamped = start < floor and bool(start_date)
+    start = max(start, floor)
+    end = parse_setting_datetime(end_date) if end_date else now
+    if end_date and is_date_only(end_date):
+        end += timedelta(days=1, minutes=-1)
+    return Window(start, max(end, start), clamped)

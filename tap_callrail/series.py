@@ -1,0 +1,309 @@
+"""Reading one request series: pagination that always ends, a restart when pages shift, each
+record once, and proof that a full-table read was complete before its absent rows may be deleted.
+
+CallRail pages by offset (`page`, `per_page`), so a record deleted while a series is read shifts
+every later record back by one and one would be skipped (https://apidocs.callrail.com/#pagination).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from tap_callrail.api import PAGE_SIZE, CallRailClient, Request, encode_query
+from tap_callrail.retry import RequestTarget
+
+#: Times a series is read again from its start (or last minute) when its count drops mid-read.
+MAX_RESTARTS = 3
+
+
+def count(value: Any) -> int | None:
+    """A page's `total_records`/`total_pages`/`per_page` if it is a count, else None."""
+    return value if type(value) is int and value >= 0 else None
+
+
+class PageCount:
+    """Page numbers, ending as soon as the pages read say the series is over.
+
+    The series ends at the first empty page, once the records received reach `total_records`,
+    at `total_pages`, or, on a page that carries neither count (some endpoints omit them), at a
+    short page. The page number asked for is the truth, whatever number the body echoes, and a
+    `total_pages` beyond the records only earns a warning: an API that ignores `page` or
+    overstates its pages cannot make the tap request pages for ever.
+    """
+
+    def __init__(self) -> None:
+        self.page = 1
+        self.received = 0
+        self.more = True
+        #: `total_pages` when it claimed more pages than the records filled, else None.
+        self.overstated_pages: int | None = None
+
+    def observe(self, body: dict[str, Any], item_count: int) -> None:
+        """Take what the page just read says of the series."""
+        self.received += item_count
+        total_records = count(body.get("total_records"))
+        total_pages = count(body.get("total_pages")) or None
+        per_page = min(count(body.get("per_page")) or PAGE_SIZE, PAGE_SIZE)
+        if item_count == 0:
+            self.more = False
+        elif total_records is not None:
+            self.more = self.received < total_records
+        elif total_pages is None:
+            self.more = item_count >= per_page
+        if total_pages is not None and self.page >= total_pages:
+            self.more = False
+        elif total_pages is not None and not self.more:
+            self.overstated_pages = total_pages
+        if self.more:
+            self.page += 1
+
+
+def list_pages(
+    client: CallRailClient,
+    request: Request,
+    params: dict[str, Any],
+    item_key: str,
+    logger: logging.Logger,
+) -> Iterator[dict[str, Any]]:
+    """Every page body of one series (`request` without its query), until `PageCount` says it is over."""
+    query = encode_query({key: value for key, value in params.items() if key != "page"})
+    query += "&page=" if query else "page="
+    counter = PageCount()
+    while counter.more:
+        page = Request(request.url, f"{query}{counter.page}", request.target, request.label)
+        body = client.get(page, item_key=item_key)
+        yield body
+        counter.observe(body, len(body[item_key]))
+    if counter.overstated_pages is not None:
+        logger.warning(
+            "%s: CallRail said %d pages, but the records ended on page %d (%d records); "
+            "no further pages were requested.",
+            request.label,
+            counter.overstated_pages,
+            counter.page,
+            counter.received,
+        )
+
+
+class Dedup:
+    """Which records of a partition were emitted already (every key: full-table streams are small)."""
+
+    def __init__(self) -> None:
+        self.emitted: set[Any] = set()
+
+    def start_series(self) -> None:
+        """A new series of the partition begins (records repeat across companies: keep the keys)."""
+
+    def seen(self, key: Any, record: dict[str, Any]) -> bool:
+        return key in self.emitted
+
+    def remember(self, key: Any, record: dict[str, Any]) -> None:
+        self.emitted.add(key)
+
+    def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The query that reads a series again after its pages shifted: from its start."""
+        return params
+
+    @property
+    def tracks_passes(self) -> bool:
+        """True when a repeated page is told by keys read in the pass (False: by the sort order)."""
+        return True
+
+
+class SortedDedup(Dedup):
+    """Records sorted ascending on `replication_key`: only the keys at the latest minute are kept.
+
+    Memory stays flat on a million-call backfill. A record before that minute was read already
+    (an API repeating pages) and is not emitted again; after a restart the series is read from
+    that minute (CallRail's date filter has minute resolution). A value past `future_limit()`
+    (a call dated 2999) neither moves that minute nor hides the records after it.
+    """
+
+    def __init__(self, replication_key: str, future_limit: Callable[[], str]) -> None:
+        super().__init__()
+        self._key = replication_key
+        self._future_limit = future_limit
+        self.latest: str | None = None
+        self._unordered: set[Any] = set()  # keys of records without a usable replication value
+
+    def start_series(self) -> None:
+        self.emitted.clear()
+        self._unordered.clear()
+        self.latest = None
+
+    def _minute(self, record: dict[str, Any]) -> str | None:
+        # Records are normalised: the canonical UTC text's first 16 characters are its minute.
+        value = record.get(self._key)
+        if not value or str(value) > self._future_limit():
+            return None
+        return str(value)[:16]
+
+    def seen(self, key: Any, record: dict[str, Any]) -> bool:
+        minute = self._minute(record)
+        if minute is None:
+            return key in self._unordered
+        if self.latest is not None and minute < self.latest:
+            return True
+        return minute == self.latest and key in self.emitted
+
+    def remember(self, key: Any, record: dict[str, Any]) -> None:
+        minute = self._minute(record)
+        if minute is None:
+            self._unordered.add(key)
+            return
+        if minute != self.latest:
+            self.emitted.clear()
+            self.latest = minute
+        self.emitted.add(key)
+
+    def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {**params, "start_date": self.latest} if self.latest else params
+
+    @property
+    def tracks_passes(self) -> bool:
+        return False
+
+
+class SeriesReader:
+    """Reads the series of one stream through the client, a page of new records at a time.
+
+    `key` names a record; `verify`: the read may mark rows deleted, so prove it complete.
+    `complete` turns False, with one warning saying why, when a read was not.
+    """
+
+    def __init__(
+        self,
+        client: CallRailClient,
+        *,
+        item_key: str,
+        key: Callable[[dict[str, Any]], Any],
+        dedup: Dedup,
+        logger: logging.Logger,
+        verify: bool = False,
+    ) -> None:
+        self._client = client
+        self._item_key = item_key
+        self._key = key
+        self.dedup = dedup
+        self._logger = logger
+        self.verify = verify
+        self.complete = True
+
+    def pages(self, url: str, params: dict[str, Any], target: RequestTarget, label: str) -> Iterator[dict[str, Any]]:
+        return list_pages(self._client, Request(url, "", target, label), params, self._item_key, self._logger)
+
+    def read(
+        self,
+        url: str,
+        params: dict[str, Any],
+        target: RequestTarget,
+        label: str,
+        prepare: Callable[[dict[str, Any]], Any],
+    ) -> Iterator[list[dict]]:
+        """The new records of each page of one series, in order.
+
+        `prepare` makes a raw record what the stream emits (types, company id) before it is keyed.
+
+        A drop in `total_records` means records were deleted while they were read: the series
+        is read again (records already emitted are not emitted twice). A page whose records
+        were all read before in this pass ends the series (an API repeating pages).
+        """
+        self.dedup.start_series()
+        for _attempt in range(MAX_RESTARTS + 1):
+            restart = repeated = False
+            first_total = final_total = None
+            pages_read = 0
+            read: set[Any] = set()  # keys read in this pass
+            for body in self.pages(url, params, target, label):
+                items = body[self._item_key]
+                total = count(body.get("total_records"))
+                if pages_read == 0:
+                    first_total = total
+                elif total is not None and first_total is not None and total < first_total:
+                    restart = True
+                    break
+                final_total = total if total is not None else final_total
+                pages_read += 1
+                records, fresh = self._new_records(items, read, prepare)
+                yield records
+                repeated = bool(items) and not fresh
+                if repeated:
+                    break
+            if restart:
+                self._logger.info("%s: CallRail deleted records while they were being read; reading again.", label)
+                params = self.dedup.restart_params(params)
+                continue
+            if repeated:
+                self.incomplete(label, f"page {pages_read} repeated records already read; the series ends there")
+            elif self.verify and self.complete:
+                self._verify(url, params, target, label, read, final_total, pages_read)
+            return
+        self.incomplete(label, f"records kept changing while read {MAX_RESTARTS + 1} times")
+
+    def _new_records(
+        self, items: list[dict[str, Any]], read: set[Any], prepare: Callable[[dict[str, Any]], Any]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The page's records not emitted before, and how many of its records are new to this pass."""
+        dedup, key_of = self.dedup, self._key
+        records = []
+        fresh = 0
+        for item in items:
+            prepare(item)
+            key = key_of(item)
+            already = dedup.seen(key, item)
+            if dedup.tracks_passes:
+                if key not in read:
+                    read.add(key)
+                    fresh += 1
+            elif not already:
+                fresh += 1
+            if not already:
+                dedup.remember(key, item)
+                records.append(item)
+        return records, fresh
+
+    def _verify(
+        self,
+        url: str,
+        params: dict[str, Any],
+        target: RequestTarget,
+        label: str,
+        read: set[Any],
+        total: int | None,
+        pages_read: int,
+    ) -> None:
+        """Prove a full-table series was read completely before its absent rows may be marked deleted.
+
+        The distinct records read must equal CallRail's final `total_records`. Counting cannot
+        see a record deleted from a page already read while another is added further on: the
+        pages shift by one and a record that still exists is never read. So a series of more
+        than one page is listed a second time (the same pages, default fields only): every
+        record listed then must have been read the first time.
+        """
+        if total is not None and len(read) != total:
+            self.incomplete(label, f"read {len(read)} distinct records where CallRail counted {total}")
+            return
+        if pages_read <= 1:
+            return
+        listing = {key: value for key, value in params.items() if key != "fields"}
+        listed: set[Any] = set()
+        for body in self.pages(url, listing, target, label):
+            new = {self._key(item) for item in body[self._item_key]} - listed
+            if not new:
+                break
+            listed |= new
+        unread = listed - read
+        if unread:
+            self.incomplete(
+                label,
+                f"{len(unread)} record(s) listed on a second pass were not read on the first "
+                "(pages shifted while they were read)",
+            )
+
+    def incomplete(self, label: str, why: str) -> None:
+        """This read is not complete: say why once, and mark nothing deleted."""
+        suffix = "; no rows are marked deleted this run" if self.verify and self.complete else ""
+        self._logger.warning("%s: %s%s.", label, why, suffix)
+        self.complete = False

@@ -1,0 +1,81 @@
+"""What every stream of one run shares: the CallRail client, the scope, the report, the checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+from tap_callrail.api import DEFAULT_API_URL, CallRailClient
+from tap_callrail.quality import QualityChecker
+from tap_callrail.ratelimit import RateBudget
+from tap_callrail.report import Progress, SyncStats
+from tap_callrail.retry import RequestTarget, RetryPolicy
+from tap_callrail.scope import Scope
+
+
+class RunServices:
+    """Built once per run from the settings; each part is made when first used."""
+
+    def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
+        self._config = config
+        self._logger = logger
+
+    @cached_property
+    def stats(self) -> SyncStats:
+        return SyncStats()
+
+    @cached_property
+    def quality(self) -> QualityChecker:
+        return QualityChecker(str(self._config.get("data_quality", "warn")))
+
+    @cached_property
+    def progress(self) -> Progress:
+        return Progress(self._logger)
+
+    @cached_property
+    def budget(self) -> RateBudget:
+        """Requests per account per rolling hour/day, shared by every stream of the run."""
+        return RateBudget(
+            int(self._config.get("requests_per_hour", 1000)),
+            int(self._config.get("requests_per_day", 10000)),
+            logger=self._logger,
+        )
+
+    @cached_property
+    def retry(self) -> RetryPolicy:
+        key = str(self._config.get("api_key", ""))
+        return RetryPolicy(
+            int(self._config.get("max_retries", 5)),
+            float(self._config.get("backoff_max_seconds", 60)),
+            logger=self._logger,
+            secrets=[key, key.strip()],
+        )
+
+    @cached_property
+    def client(self) -> CallRailClient:
+        return CallRailClient(
+            api_url=str(self._config.get("api_url") or DEFAULT_API_URL),
+            api_key=str(self._config.get("api_key", "")),
+            user_agent=str(self._config.get("user_agent") or "tap-callrail"),
+            retry=self.retry,
+            budget=self.budget,
+            observer=self,
+        )
+
+    @cached_property
+    def scope(self) -> Scope:
+        """Accounts and companies of this run, resolved on first use."""
+        return Scope(self._config, self.client, self._logger)
+
+    # -- what the client reports of each request (api.RequestObserver) ---------------------
+
+    def attempt(self, target: RequestTarget, retry: bool, status: int | None, waited: float) -> None:
+        if retry:
+            self.stats.retry(target.stream, target.account_id, status)
+        self.stats.request(target.stream, target.account_id)
+        self.progress.waited(target.stream, target.account_id or "-", waited)
+
+    def rate_limited(self, target: RequestTarget) -> None:
+        self.stats.rate_limited(target.stream, target.account_id)
