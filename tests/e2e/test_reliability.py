@@ -209,3 +209,22 @@ def test_persistent_500_fails_fast_with_one_clear_line_and_state_within_what_was
     assert warehouse.deleted(schema) == {}
     assert_equals_emulator(warehouse, schema, emu, kept={"trackers": {gone_tracker}})
     assert_current_values(warehouse, schema, emu)
+
+
+def test_a_200_error_body_for_the_account_list_fails_the_run_and_leaves_every_row_unmarked(
+    meltano, warehouse, emulator
+):
+    api = emulator()
+    emu = api.emu
+    schema = suffix = "e2e_error_body"
+    meltano.run(schema, api.url, suffix)
+    assert_equals_emulator(warehouse, schema, emu)
+    emu.hostile("error_body", "/a.json")  # 200 {"error": "Internal error"}, as a proxy or an API fault might
+
+    proc = meltano.run(schema, api.url, suffix, check=False)
+
+    assert proc.returncode != 0
+    errors = [line for line in tap_lines(proc.stderr) if "not a CallRail page" in line]
+    assert errors and "/a.json" in errors[0] and "Internal error" in errors[0], tap_lines(proc.stderr)[-20:]
+    assert warehouse.deleted(schema) == {}  # before: ACTIVATE_VERSION for every full-table stream
+    assert_equals_emulator(warehouse, schema, emu)
