@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from singer_sdk import Stream
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_callrail.api import ForbiddenError
-from tap_callrail.masking import MASK, mask_secrets
-from tap_callrail.normalize import RecordNormalizer
 from tap_callrail.planning import Series, date_window, list_params, request_series
-from tap_callrail.quality import UNCONVERTIBLE_VALUE
+from tap_callrail.records import RecordPipeline
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.sdk_compat import ActivateVersionAfterCompleteRead, BookmarkNeverPastNow
 from tap_callrail.series import Dedup, SeriesReader, SortedDedup
@@ -39,6 +38,10 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Stream):
     """Base stream for CallRail API v3 list endpoints under `/a/{account_id}/`."""
+
+    # normalize.RecordNormalizer already gives every record its schema's types and no other
+    # property, so the SDK's own per-record schema walk would only repeat it.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
 
     #: Endpoint path under the API URL, with `{account_id}`.
     path: ClassVar[str]
@@ -61,7 +64,15 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, schema=SCHEMAS[self.name])
         self.services = services
-        self._normalize = RecordNormalizer(self.schema)
+        self.records = RecordPipeline(
+            self.name,
+            self.schema,
+            quality=services.quality,
+            stats=services.stats,
+            logger=self.logger,
+            masked_properties=self.masked_properties,
+            masked_objects=self.masked_objects,
+        )
         self._clamp_warned = False
         self._future_limit: tuple[float, str] = (-math.inf, "")
 
@@ -198,7 +209,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                 request = services.client.request(path, "", stream=self.name, account_id=account_id, label=label)
                 try:
                     params = self.series_params(context, series)
-                    prepare = self.preparer(context, params.get("company_id") if self.per_company else None)
+                    prepare = self.records.preparer(account_id, params.get("company_id") if self.per_company else None)
                     for records in reader.read(request.url, params, request.target, label, prepare):
                         records_read += len(records)
                         self.report_page(account_id, records_read, records)
@@ -223,19 +234,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
             verify=self.may_delete,
         )
 
-    def preparer(self, context: Context, company_id: str | None) -> Callable[[dict[str, Any]], None]:
-        """What makes a raw record what the stream emits, before it is keyed: types, its company."""
-        normalize = self._normalize
-
-        def prepare(record: dict[str, Any]) -> None:
-            if company_id and record.get("company_id") is None:
-                record["company_id"] = company_id
-            normalize(record)
-            if normalize.nulled:
-                self.report_nulls(record, context)
-
-        return prepare
-
     def record_key(self, record: dict[str, Any]) -> Any:
         return record.get("id")
 
@@ -248,13 +246,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
             label,
             exc,
         )
-
-    def report_nulls(self, record: dict[str, Any], context: Context) -> None:
-        """Count the values just turned into null because they do not fit their type."""
-        account_id = context.get("account_id")
-        for name in self._normalize.nulled:
-            self.services.quality.flag(self.name, account_id, UNCONVERTIBLE_VALUE, name, record.get("id"))
-        self._normalize.nulled.clear()
 
     def report_page(self, account_id: str, records_read: int, records: list[dict[str, Any]]) -> None:
         position = window = None
@@ -273,20 +264,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         if context:
             row["account_id"] = context["account_id"]
-        account_id = row.get("account_id") if context else row.get("id")
-        self.services.quality.check(self.name, row, account_id)
-        self.services.stats.record(self.name, account_id)
-        return self.hide_secrets(row)
-
-    def hide_secrets(self, row: dict) -> dict:
-        """The record with secrets CallRail returns in data replaced, in place."""
-        for name in self.masked_properties:
-            if row.get(name) not in (None, ""):
-                row[name] = MASK
-        for name in self.masked_objects:
-            if row.get(name) is not None:
-                row[name] = mask_secrets(row[name])
-        return row
+        return self.records.finish(row, row.get("account_id") if context else row.get("id"))
 
 
 class SortedCallRailStream(CallRailStream):

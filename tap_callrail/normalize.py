@@ -76,8 +76,10 @@ def _as_integer(value: Any) -> Any:
 def _as_number(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
-    if isinstance(value, (int, float)):
+    if isinstance(value, int):
         return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
     if isinstance(value, Decimal):
         return value if _bounded(value) else None
     if isinstance(value, str):
@@ -183,8 +185,11 @@ def _types(schema: dict) -> set[str]:
     return types - {"null"}
 
 
-def converter_for(schema: dict) -> Converter | None:
-    """Choose the converter that makes a value conform to a property's schema."""
+def converter_for(schema: dict, path: str = "", unmapped: set[str] | None = None) -> Converter | None:
+    """Choose the converter that makes a value conform to a property's schema.
+
+    `path` names the property (for nested objects' unmapped keys, collected in `unmapped`).
+    """
     types = _types(schema)
     if "string" in types and schema.get("format") == "date-time":
         return as_timestamp
@@ -198,14 +203,14 @@ def converter_for(schema: dict) -> Converter | None:
         return _as_boolean
     if "object" in types:
         if schema.get("properties"):
-            nested = RecordNormalizer(schema)
+            nested = RecordNormalizer(schema, path, unmapped)
             return lambda value: nested(value if type(value) is dict else _as_object(value))
         return _as_object
     if "array" in types:
         items = schema.get("items") or {}
         if _types(items) == {"string"} and items.get("format") != "date-time":
             return _array_of(_tag_name, str)
-        item = converter_for(items) if items else None
+        item = converter_for(items, path, unmapped) if items else None
         return _array_of(item, UNCHANGED.get(item) if item is not None else None)
     return None
 
@@ -247,21 +252,31 @@ def noting_nulls(convert: Converter, name: str, nulled: list[str]) -> Converter:
 
 
 class RecordNormalizer:
-    """Converts every property of a record to its schema type, in place.
+    """Makes a record conform to its schema, in place: every property of its type, no other property.
 
     `nulled` collects the names of the properties whose values it turned into null because they
-    do not fit their type, for the caller to report and clear.
+    do not fit their type, for the caller to report and clear. Properties the schema does not
+    declare (a field CallRail added) are removed and their paths collected in `unmapped`.
     """
 
-    def __init__(self, schema: dict) -> None:
+    def __init__(self, schema: dict, path: str = "", unmapped: set[str] | None = None) -> None:
         self.nulled: list[str] = []
+        self.unmapped: set[str] = set() if unmapped is None else unmapped
+        properties = schema.get("properties", {})
+        self._known = frozenset(properties)
+        self._open = bool(schema.get("additionalProperties"))
+        self._prefix = f"{path}." if path else ""
         self._converters: list[tuple[str, type | None, Converter]] = []
-        for name, prop in schema.get("properties", {}).items():
-            converter = converter_for(prop)
+        for name, prop in properties.items():
+            converter = converter_for(prop, self._prefix + name, self.unmapped)
             if converter is not None:
                 self._converters.append((name, UNCHANGED.get(converter), noting_nulls(converter, name, self.nulled)))
 
     def __call__(self, record: dict) -> dict:
+        if not self._open and not self._known.issuperset(record):
+            for name in [name for name in record if name not in self._known]:
+                del record[name]
+                self.unmapped.add(self._prefix + name)
         get = record.get
         for name, unchanged, convert in self._converters:
             value = get(name)

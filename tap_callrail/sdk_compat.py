@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.mapper import RemoveRecordTransform
 from singer_sdk.singerlib import ActivateVersionMessage
 from singer_sdk.singerlib.catalog import REPLICATION_INCREMENTAL
 from typing_extensions import override
@@ -52,7 +53,8 @@ class ActivateVersionAfterCompleteRead(Stream):
         super().sync(context)
         if version is not None and self.read_complete:
             for stream_map in self.stream_maps:
-                self._tap.write_message(ActivateVersionMessage(stream=stream_map.stream_alias, version=version))
+                if not isinstance(stream_map, RemoveRecordTransform):  # a stream the maps removed
+                    self._tap.write_message(ActivateVersionMessage(stream=stream_map.stream_alias, version=version))
 
 
 class BookmarkNeverPastNow(Stream):

@@ -65,7 +65,7 @@ def list_pages(
     request: Request,
     params: dict[str, Any],
     item_key: str,
-    logger: logging.Logger,
+    logger: logging.Logger | logging.LoggerAdapter,
 ) -> Iterator[dict[str, Any]]:
     """Every page body of one series (`request` without its query), until `PageCount` says it is over."""
     query = encode_query({key: value for key, value in params.items() if key != "page"})
@@ -180,7 +180,7 @@ class SeriesReader:
         item_key: str,
         key: Callable[[dict[str, Any]], Any],
         dedup: Dedup,
-        logger: logging.Logger,
+        logger: logging.Logger | logging.LoggerAdapter,
         verify: bool = False,
     ) -> None:
         self._client = client

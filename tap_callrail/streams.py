@@ -32,7 +32,7 @@ class AccountsStream(CallRailStream):
     @override
     def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
         scope = self.services.scope
-        prepare = self.preparer({}, None)
+        prepare = self.records.preparer(None)
         if self.config.get("account_ids"):
             # The scope fetched each configured account with this stream's fields.
             accounts = [dict(account) for account in scope.account_records()]

@@ -166,8 +166,8 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
     def discover_streams(self) -> list[CallRailStream]:
         streams = [stream_type(tap=self, services=self.services) for stream_type in STREAM_TYPES]
         for stream in streams:
-            # singer-sdk 0.55 wraps the stream's logger in a LoggerAdapter: filter the logger inside.
-            getattr(stream.logger, "logger", stream.logger).addFilter(_quiet_expected_failures)
+            # By name: singer-sdk 0.55 hands streams a LoggerAdapter of this logger, which takes no filter.
+            logging.getLogger(f"{self.name}.{stream.name}").addFilter(_quiet_expected_failures)
         if isinstance(self.message_writer, LineWriter):
             self.message_writer.on_unencodable = self._count_unencodable
         return streams

@@ -7,8 +7,10 @@ import json
 import re
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
+from tap_callrail.tap import TapCallRail
 from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +30,11 @@ def _about_settings_rows() -> list[str]:
 
 def test_readme_settings_table_is_what_about_prints() -> None:
     rows = _about_settings_rows()
+    if not version("singer-sdk").startswith("0.54."):
+        # The README shows the SDK's built-in settings as the pinned SDK words them; on the next
+        # SDK (tested in CI too) only the tap's own settings must match.
+        own = set(TapCallRail.config_jsonschema["properties"])
+        rows = [row for row in rows if row.split("|")[1].strip() in own]
 
     assert len(rows) > 10
     for row in rows:
