@@ -1,7 +1,7 @@
 """Secrets inside CallRail data never leave the tap.
 
 An integration's `config` can hold third-party API keys, tokens and webhook URLs, and
-`signing_key` is a webhook secret (callrail-api.md §7.12). Values are replaced by
+`signing_key` is a webhook secret. Values are replaced by
 `***`; the keys stay so the warehouse still shows which settings exist.
 """
 

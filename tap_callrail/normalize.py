@@ -1,6 +1,6 @@
 """Schema-driven type normalisation: every emitted record validates against its schema.
 
-CallRail's types drift (callrail-api.md §7.9): `recording_duration` is documented as a
+CallRail's types drift: `recording_duration` is documented as a
 string and seen as an integer, legacy ids arrive as numbers, `value` may be a currency
 string, `speaker_percent` an object or an array, call tags plain names or `{id, name}`
 objects. Each property gets one converter, chosen once per stream from its schema.
@@ -83,7 +83,7 @@ def _as_number(value: Any) -> Any:
     if isinstance(value, Decimal):
         return value if _bounded(value) else None
     if isinstance(value, str):
-        # The write side of `value` takes "$1.00" / "1.00" (callrail-api.md §5.2).
+        # The write side of `value` takes "$1.00" / "1.00".
         text = value.strip().replace("$", "").replace(",", "")
         try:
             number = Decimal(text)
@@ -147,8 +147,6 @@ def as_timestamp(value: Any) -> Any:
 # last_touch milestones often share theirs: about 3 of a call's 7 timestamps are repeats.
 _CANONICAL: dict[str, str] = {}
 _CANONICAL_SIZE = 4096
-#: The canonical form of a timestamp string converted lately, else None (for a string only).
-known_timestamp = _CANONICAL.get
 
 
 def _array_of(item: Converter | None, unchanged: type | None = None) -> Converter:
@@ -170,7 +168,7 @@ def _array_of(item: Converter | None, unchanged: type | None = None) -> Converte
 
 
 def _tag_name(value: Any) -> Any:
-    # Call and form tags arrive as names or as {id, name} objects (callrail-api.md §5.2).
+    # Call and form tags arrive as names or as {id, name} objects.
     if isinstance(value, dict):
         return _as_string(value.get("name", value))
     return _as_string(value)
@@ -216,7 +214,7 @@ def converter_for(schema: dict, path: str = "", unmapped: set[str] | None = None
 
 
 # The type each converter returns unchanged: a value already of that exact type is skipped,
-# which spares most calls on a backfill (issue 6) without changing any result.
+# which spares most calls on a backfill without changing any result.
 UNCHANGED: dict[Converter, type] = {
     _as_string: str,
     _as_integer: int,
@@ -224,15 +222,6 @@ UNCHANGED: dict[Converter, type] = {
     _as_boolean: bool,
     _as_object: dict,
 }
-
-
-def fix_in_place(value: dict[str, Any], fixes: list[tuple[str, Converter]]) -> dict[str, Any]:
-    """Each (key, converter) applied to that key's value unless it is null; the dict, in place."""
-    for key, fix in fixes:
-        item = value.get(key)
-        if item is not None:
-            value[key] = fix(item)
-    return value
 
 
 def noting_nulls(convert: Converter, name: str, nulled: list[str]) -> Converter:

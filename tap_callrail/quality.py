@@ -8,13 +8,13 @@ because phone numbers and emails are personal data.
 
 Checks (names as they appear in findings, the report and METRIC lines):
 
-- `non_e164_phone`: a phone number that is not E.164 (callrail-api.md §5.1, §6).
+- `non_e164_phone`: a phone number that is not E.164.
 - `malformed_email`: an email address without the shape `local@domain.tld`.
 - `negative_duration`: a call with a negative `duration`.
 - `missing_duration`: a call with `duration` null that is not in progress. CallRail leaves
-  `duration` null while a call is in progress (§5.1); a call that started more than
+  `duration` null while a call is in progress; a call that started more than
   `in_progress_window` ago should have one.
-- `unexpected_enum_value`: a value outside the documented enum (§5.2, §6).
+- `unexpected_enum_value`: a value outside the documented enum.
 - `future_timestamp`: a timestamp more than `future_tolerance` after now.
 - `unconvertible_value`: a value that does not fit its property's type (`answered: "yes"`, a
   number such as `"1e999999"` beyond any column), written as null. The tap reports these as it
@@ -62,9 +62,9 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _E164_MATCH = _E164.fullmatch
 _EMAIL_MATCH = _EMAIL.fullmatch
 
-# §5.2 and §6; null is also documented and, like every null, never a finding.
+# CallRail's documented values (https://apidocs.callrail.com/); null, like every null, is never a finding.
 _LEAD_STATUS = frozenset({"good_lead", "not_a_lead", "previously_marked_good_lead"})
-# §5.2 spells it "abandonded"; §9.9 asks whether the API says "abandoned", so accept both.
+# The call docs spell it "abandonded"; the API may well say "abandoned", so both are accepted.
 _CALL_TYPE = frozenset(
     {
         "abandonded",
@@ -77,8 +77,8 @@ _CALL_TYPE = frozenset(
         "voicemail_transcription",
     }
 )
-# §6 documents admin/manager/reporting and notes notification-only users (MCP). Those users
-# exist in real accounts, so flagging them would raise a finding on every such account.
+# The docs list admin/manager/reporting; notification-only users also exist in real accounts,
+# so flagging them would raise a finding on every such account.
 _USER_ROLE = frozenset({"admin", "manager", "reporting", "notification"})
 
 
@@ -209,15 +209,6 @@ class _Tally:
             self.add(None, value, count=0)
 
 
-def properties_read(stream: str) -> frozenset[str]:
-    """The properties of a `stream` record that `QualityChecker.check` reads."""
-    rules = _RULES.get(stream, _NO_RULES)
-    names = {*rules.phones, *rules.emails, *(name for name, _allowed in rules.enums), *rules.timestamps}
-    if rules.call_duration:
-        names |= {"duration", "start_time"}
-    return frozenset(names | {"id", "numeric_id", "account_id", "company_id", "company"})
-
-
 def try_parse_timestamp(value: object) -> datetime | None:
     """An aware datetime from any CallRail rendering of a timestamp; None if it is not one."""
     if not isinstance(value, str) or not value:
@@ -252,7 +243,7 @@ def _is_phone(value: object) -> bool:
     if isinstance(value, str):
         return value == "" or _E164.fullmatch(value) is not None
     if isinstance(value, list):
-        # Tracker `tracking_numbers` is an array of E.164 strings (§6).
+        # Tracker `tracking_numbers` is an array of E.164 strings.
         return all(item is None or _is_phone(item) for item in value)
     return False
 
@@ -309,13 +300,10 @@ class QualityChecker:
         self._in_progress_window = in_progress_window
         self._lock = threading.Lock()
         self._tallies: dict[tuple[str, str | None, str, str], _Tally] = {}
-        self._accounts: set[str] = set()
-        self._companies: set[str] = set()
-        self._account_refs: dict[tuple[str, str], _Tally] = {}
-        self._company_refs: dict[tuple[str, str | None, str], _Tally] = {}
+        self._references = _References()
         # Phone numbers and emails lately seen well formed. A business's tracking and business
         # numbers and its agents' emails recur on most of its calls: a set lookup costs a
-        # fraction of the regular expression (issue 6).
+        # fraction of the regular expression.
         self._phones_seen: set[str] = set()
         self._emails_seen: set[str] = set()
 
@@ -331,7 +319,7 @@ class QualityChecker:
         if self.mode == "off":
             return
         rules = _RULES.get(stream, _NO_RULES)
-        check_values, remember_references = self._check_values, self._remember_references
+        check_values, remember_references = self._check_values, self._references.remember
         with self._lock:
             limit = self._future_limit() if rules.timestamps else ""  # "now" once per page
             for record in records:
@@ -355,8 +343,8 @@ class QualityChecker:
                 tally.finding(stream, account, check, name)
                 for (stream, account, check, name), tally in self._tallies.items()
             ]
-            findings.extend(self._unknown_companies())
-            findings.extend(self._unknown_accounts())
+            findings.extend(self._references.unknown_companies())
+            findings.extend(self._references.unknown_accounts())
         return findings
 
     @property
@@ -422,7 +410,7 @@ class QualityChecker:
         record: Mapping[str, Any],
         limit: str,
     ) -> None:
-        # Runs for every record of a backfill (issue 6): the usual value of each check is
+        # Runs for every record of a backfill: the usual value of each check is
         # tested inline, anything else goes to the general test. `limit`: `_future_limit()`.
         get = record.get
         record_id = get("id")
@@ -489,10 +477,24 @@ class QualityChecker:
         if started is None or (now or self._now()) - started > self._in_progress_window:
             self._flag(stream, account, MISSING_DURATION, "duration", record_id)
 
-    def _remember_references(self, stream: str, account: str | None, record: Mapping[str, Any]) -> None:
+
+class _References:
+    """Which accounts and companies the run synced, and which ones its records refer to.
+
+    Streams sync one after another, so references are judged at the end (`unknown_*`); until
+    then only the distinct referenced ids are kept, with a count and a few example record ids.
+    """
+
+    def __init__(self) -> None:
+        self._accounts: set[str] = set()
+        self._companies: set[str] = set()
+        self._account_refs: dict[tuple[str, str], _Tally] = {}
+        self._company_refs: dict[tuple[str, str | None, str], _Tally] = {}
+
+    def remember(self, stream: str, account: str | None, record: Mapping[str, Any]) -> None:
         record_id = record.get("id")
         if stream == "accounts":
-            # The tap may address an account by its masked or its numeric id (§1).
+            # The tap may address an account by its masked or its numeric id.
             for name in ("id", "numeric_id"):
                 if record.get(name) is not None:
                     self._accounts.add(str(record[name]))
@@ -519,7 +521,7 @@ class QualityChecker:
             company_tally = self._company_refs[key] = _Tally()
         company_tally.add(record_id)
 
-    def _unknown_companies(self) -> list[Finding]:
+    def unknown_companies(self) -> list[Finding]:
         if not self._companies:
             return []
         merged: dict[tuple[str, str | None], _Tally] = {}
@@ -530,7 +532,7 @@ class QualityChecker:
             tally.finding(stream, account, UNKNOWN_COMPANY, "company_id") for (stream, account), tally in merged.items()
         ]
 
-    def _unknown_accounts(self) -> list[Finding]:
+    def unknown_accounts(self) -> list[Finding]:
         if not self._accounts:
             return []
         unknown = []

@@ -2,7 +2,7 @@
 
 CallRail allows 1,000 requests per hour and 10,000 per day per account, for all read
 endpoints together, and only signals the limit with a 429 that carries no documented
-Retry-After (callrail-api.md §3). Being throttled mid-backfill costs far more than
+Retry-After. Being throttled mid-backfill costs far more than
 pacing ourselves, so every request of a run (all streams, retries included) first
 takes a slot from its account's budget here.
 

@@ -25,11 +25,9 @@ import json
 import logging
 import math
 import re
-import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -213,17 +211,6 @@ class RequestTarget:
         return f"stream '{self.stream}', account {account}, {self.method} {self.path}"
 
 
-@dataclass
-class RetryStats:
-    """What one stream's requests went through, for the sync report."""
-
-    retries: int = 0
-    rate_limited: int = 0
-    gave_up: int = 0
-    waited_seconds: float = 0.0
-    faults: Counter[str] = field(default_factory=Counter)
-
-
 class CallRailRequestFailed(CallRailError, FatalAPIError):
     """A request still failed after ``max_retries`` retries; the message is one line.
 
@@ -288,14 +275,6 @@ class RetryPolicy:
         self._jitter = jitter
         self._backoff_base = backoff_base
         self._secrets = tuple(s for s in secrets if s)
-        self._lock = threading.Lock()
-        self._stats: dict[str, RetryStats] = {}
-
-    @property
-    def stats(self) -> dict[str, RetryStats]:
-        """A snapshot of retry counters, keyed by stream name."""
-        with self._lock:
-            return {stream: replace(stats, faults=Counter(stats.faults)) for stream, stats in self._stats.items()}
 
     def call(
         self,
@@ -317,7 +296,6 @@ class RetryPolicy:
             try:
                 return func()
             except RETRIABLE_EXCEPTIONS as exc:
-                self._count_fault(target.stream, exc)
                 if attempt > self.max_retries:
                     raise self._give_up(target, exc, attempt) from exc
                 self._wait(target, exc, attempt)
@@ -365,15 +343,9 @@ class RetryPolicy:
                 self._sleep(chunk)
         elif seconds > 0:
             self._sleep(seconds)
-        with self._lock:
-            stats = self._stats.setdefault(target.stream, RetryStats())
-            stats.retries += 1
-            stats.waited_seconds += seconds
 
     def _give_up(self, target: RequestTarget, exc: BaseException, attempts: int) -> CallRailRequestFailed:
         response = _response_of(exc)
-        with self._lock:
-            self._stats.setdefault(target.stream, RetryStats()).gave_up += 1
         return CallRailRequestFailed(
             target,
             attempts=attempts,
@@ -382,14 +354,6 @@ class RetryPolicy:
             fault=_fault_label(exc),
             error_text=self._error_text(exc),
         )
-
-    def _count_fault(self, stream: str, exc: BaseException) -> None:
-        response = _response_of(exc)
-        with self._lock:
-            stats = self._stats.setdefault(stream, RetryStats())
-            stats.faults[_fault_label(exc)] += 1
-            if response is not None and response.status_code == HTTPStatus.TOO_MANY_REQUESTS:
-                stats.rate_limited += 1
 
     def _fault_text(self, exc: BaseException) -> str:
         return f"{_fault_label(exc)} ({self._error_text(exc)})"

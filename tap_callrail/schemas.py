@@ -2,12 +2,12 @@
 
 Each schema is the contract the warehouse sees. target-postgres cannot alter a column's type
 once the table exists, so every type here is chosen to hold for every payload CallRail is known
-to send; where CallRail drifts (callrail-api.md §7.9) the client normalises the value to the type
+to send; where CallRail drifts the client normalises the value to the type
 declared here rather than the schema widening to a union.
 
-Field names come from callrail-api.md §5 (calls) and §6 (other resources). `DEFAULT_FIELDS` are
+Field names come from CallRail's API reference (https://apidocs.callrail.com/). `DEFAULT_FIELDS` are
 returned without asking (plus the fields the tap stamps on each record); `OPTIONAL_FIELDS` must be
-named in `fields=`, and asking for any other name gets a 400 (§2.4, §9.1).
+named in `fields=`, and asking for any other name gets a 400.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ FLAG = th.BooleanType
 COUNT = th.IntegerType
 # CallRail's masked ids (ACC…, COM…, CAL…, TRK…, USR…, FOR…, PER…) and the short conversation ids.
 MASKED_ID = th.StringType
-# Tags, integrations, notifications and caller ids use plain integer ids (§1).
+# Tags, integrations, notifications and caller ids use plain integer ids.
 INTEGER_ID = th.IntegerType
 # The tap emits every timestamp as UTC `YYYY-MM-DDTHH:MM:SS.ffffffZ` (contract, "Timestamps").
 TIMESTAMP = th.DateTimeType
@@ -92,7 +92,7 @@ MILESTONES = th.ObjectType(
     _p("last_touch", MILESTONE, "Attribution of the latest visit before this interaction."),
 )
 
-# The tap reduces CallRail's {id, name} tag objects to their names (§5.2 "tags").
+# The tap reduces CallRail's {id, name} tag objects to their names.
 TAG_NAMES = th.ArrayType(th.StringType)
 
 KEYWORD_SPOT = th.ObjectType(
@@ -121,7 +121,7 @@ VOICE_ASSIST_MESSAGE = th.ObjectType(
     _p("urgency", TEXT, "Urgency Voice Assist assigned to the message."),
 )
 
-# Basic and advanced flows share `type` and `recording_enabled`; others pass through (§6).
+# Basic and advanced flows share `type` and `recording_enabled`; others pass through.
 CALL_FLOW = th.ObjectType(
     _p("type", TEXT, "basic or advanced."),
     _p("recording_enabled", FLAG, "True when calls through this flow are recorded."),
@@ -132,7 +132,7 @@ CALL_FLOW = th.ObjectType(
     additional_properties=True,
 )
 
-# Source trackers carry {type, …}; session trackers a map of engines to paid/organic lists (§6).
+# Source trackers carry {type, …}; session trackers a map of engines to paid/organic lists.
 TRACKER_SOURCE = th.ObjectType(
     _p("type", TEXT, "Kind of traffic the tracker matches, e.g. all, search, direct."),
     _p("search_engine", TEXT, "Source trackers: search engine matched."),
@@ -248,7 +248,7 @@ TRACKERS = th.PropertiesList(
 )
 
 CALLS = th.PropertiesList(
-    # Returned by default (§5.1).
+    # Returned by default.
     _p("id", MASKED_ID, "Call id (CAL…).", required=True),
     _account_id(),
     _p("start_time", TIMESTAMP, "When the call started; the replication key."),
@@ -266,7 +266,7 @@ CALLS = th.PropertiesList(
     _p("recording", URL, "API address of the recording (redirects to the audio)."),
     _p("recording_duration", COUNT, "Length of the recording in seconds."),
     _p("recording_player", URL, "Address of the stand-alone recording player."),
-    # Requested through fields= (§5.2).
+    # Requested through fields=.
     _p("agent_email", TEXT, "E-mail address of the agent who took or placed the call."),
     _p("call_type", TEXT, "Outcome class, e.g. answered, missed, voicemail, outbound."),
     _p("created_at", TIMESTAMP, "When CallRail created the call record."),
@@ -466,7 +466,7 @@ TAP_ADDED_FIELDS: dict[str, frozenset[str]] = {
     "outbound_caller_ids": _names("account_id"),
 }
 
-# Returned without asking (§5.1, §6), plus the tap-added fields above.
+# Returned without asking, plus the tap-added fields above.
 DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "accounts": _names("id hipaa_account name outbound_recording_enabled"),
     "companies": _names(
@@ -507,9 +507,9 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "outbound_caller_ids": _names("id account_id company_id created_at name phone_number validation_code verified"),
 }
 
-# Must be named in fields= (§5.2, §6). Calls leaves out conversational_transcript and
+# Must be named in fields=. Calls leaves out conversational_transcript and
 # integration_data, which only the single-call endpoint accepts. agent_email is documented as
-# optional though samples always carry it: asking is harmless, not asking could lose it (§9.12).
+# optional though samples always carry it: asking is harmless, not asking could lose it.
 OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
     "accounts": _names("numeric_id"),
     "companies": _names("verified_caller_ids"),

@@ -2,7 +2,7 @@
 
 CallRail renders some timestamps in the requesting user's time zone with an offset
 (call start_time, tag/user created_at), others in UTC with `Z`, and a few in a
-non-ISO form (`2026-02-10 03:43:50 -0500`) (callrail-api.md §2.5). Bookmarks are
+non-ISO form (`2026-02-10 03:43:50 -0500`). Bookmarks are
 compared as strings by the SDK, so one fixed format is the only safe output.
 """
 

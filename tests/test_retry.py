@@ -45,9 +45,13 @@ def make_policy(sleeps: list[float], **overrides: Any) -> RetryPolicy:
     )
 
 
-def fetch(policy: RetryPolicy, stream: str = "calls", budget: RateBudget | None = None) -> dict[str, Any]:
+def fetch(
+    policy: RetryPolicy, stream: str = "calls", budget: RateBudget | None = None, observer: Any = None
+) -> dict[str, Any]:
     """Page 2 of ACC123's calls through the tap's CallRail client, retried by `policy`."""
-    client = CallRailClient(api_url=BASE, api_key=API_KEY, retry=policy, budget=budget or RateBudget(0, 0))
+    client = CallRailClient(
+        api_url=BASE, api_key=API_KEY, retry=policy, budget=budget or RateBudget(0, 0), observer=observer
+    )
     query = "page=2&per_page=250&start_date=2026-11-01T00%3A00"
     request = client.request("/a/ACC123/calls.json", query, stream=stream, account_id="ACC123", label=stream)
     return client.get(request, item_key="calls")
@@ -316,23 +320,40 @@ def test_streams_of_one_account_share_the_rate_budget(requests_mock):
     assert budget.waits == {"ACC123": 1}
 
 
-def test_retries_and_429s_are_counted_per_stream(requests_mock, sleeps):
+class _Observer:
+    """What the client reports of each attempt, as the sync report receives it."""
+
+    def __init__(self) -> None:
+        self.attempts: list[tuple[str, bool, int | None]] = []
+        self.rate_limits: list[str] = []
+
+    def attempt(self, target, retry, status, waited):  # type: ignore[no-untyped-def]
+        self.attempts.append((target.stream, retry, status))
+
+    def rate_limited(self, target):  # type: ignore[no-untyped-def]
+        self.rate_limits.append(target.stream)
+
+
+def test_retries_and_429s_are_reported_per_stream(requests_mock, sleeps):
     requests_mock.get(
         CALLS_URL,
         [{"status_code": 429, "headers": {"Retry-After": "3"}}, {"status_code": 502},
          {"json": PAGE}],
     )
     policy = make_policy(sleeps)
+    observer = _Observer()
 
-    fetch(policy, stream="calls")
+    fetch(policy, stream="calls", observer=observer)
     requests_mock.get(CALLS_URL, status_code=503)
     with pytest.raises(CallRailRequestFailed):
-        fetch(policy, stream="tags")
+        fetch(policy, stream="tags", observer=observer)
 
-    calls, tags = policy.stats["calls"], policy.stats["tags"]
-    assert (calls.retries, calls.rate_limited, calls.gave_up, calls.waited_seconds) == (2, 1, 0, 5)
-    assert calls.faults == {"HTTP 429": 1, "HTTP 502": 1}
-    assert (tags.retries, tags.gave_up, tags.faults["HTTP 503"]) == (5, 1, 6)
+    assert observer.attempts == [
+        ("calls", False, None), ("calls", True, 429), ("calls", True, 502),
+        ("tags", False, None), *[("tags", True, 503)] * 5,
+    ]
+    assert observer.rate_limits == ["calls"]
+    assert sleeps == [3, 2, 1, 2, 4, 8, 16]
 
 
 def test_jitter_function_reshapes_the_exponential_wait(requests_mock, sleeps):
