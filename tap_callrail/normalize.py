@@ -224,22 +224,6 @@ UNCHANGED: dict[Converter, type] = {
 }
 
 
-def noting_nulls(convert: Converter, name: str, nulled: list[str]) -> Converter:
-    """`convert`, noting `name` in `nulled` whenever it turns a value into null.
-
-    An empty string is "nothing" and becomes null silently; any other value that does not fit
-    its property's type is a data-quality finding, never a silent null.
-    """
-
-    def run(value: Any) -> Any:
-        converted = convert(value)
-        if converted is None and value != "":
-            nulled.append(name)
-        return converted
-
-    return run
-
-
 class RecordNormalizer:
     """Makes a record conform to its schema, in place: every property of its type, no other property.
 
@@ -259,7 +243,7 @@ class RecordNormalizer:
         for name, prop in properties.items():
             converter = converter_for(prop, self._prefix + name, self.unmapped)
             if converter is not None:
-                self._converters.append((name, UNCHANGED.get(converter), noting_nulls(converter, name, self.nulled)))
+                self._converters.append((name, UNCHANGED.get(converter), converter))
 
     def __call__(self, record: dict) -> dict:
         if not self._open and not self._known.issuperset(record):
@@ -270,5 +254,7 @@ class RecordNormalizer:
         for name, unchanged, convert in self._converters:
             value = get(name)
             if value is not None and type(value) is not unchanged:
-                record[name] = convert(value)
+                converted = record[name] = convert(value)
+                if converted is None and value != "":
+                    self.nulled.append(name)  # does not fit its type: a finding, not a silent null
         return record

@@ -96,11 +96,12 @@ class Dedup:
     def start_series(self) -> None:
         """A new series of the partition begins (records repeat across companies: keep the keys)."""
 
-    def seen(self, key: Any, record: dict[str, Any]) -> bool:
-        return key in self.emitted
-
-    def remember(self, key: Any, record: dict[str, Any]) -> None:
+    def admit(self, key: Any, record: dict[str, Any]) -> bool:
+        """True, and remembered, when the record was not emitted before."""
+        if key in self.emitted:
+            return False
         self.emitted.add(key)
+        return True
 
     def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """The query that reads a series again after its pages shifted: from its start."""
@@ -133,30 +134,24 @@ class SortedDedup(Dedup):
         self._unordered.clear()
         self.latest = None
 
-    def _minute(self, record: dict[str, Any]) -> str | None:
+    def admit(self, key: Any, record: dict[str, Any]) -> bool:
         # Records are normalised: the canonical UTC text's first 16 characters are its minute.
         value = record.get(self._key)
         if not value or str(value) > self._future_limit():
-            return None
-        return str(value)[:16]
-
-    def seen(self, key: Any, record: dict[str, Any]) -> bool:
-        minute = self._minute(record)
-        if minute is None:
-            return key in self._unordered
-        if self.latest is not None and minute < self.latest:
-            return True
-        return minute == self.latest and key in self.emitted
-
-    def remember(self, key: Any, record: dict[str, Any]) -> None:
-        minute = self._minute(record)
-        if minute is None:
+            if key in self._unordered:
+                return False
             self._unordered.add(key)
-            return
+            return True
+        minute = str(value)[:16]
         if minute != self.latest:
+            if self.latest is not None and minute < self.latest:
+                return False
             self.emitted.clear()
             self.latest = minute
+        elif key in self.emitted:
+            return False
         self.emitted.add(key)
+        return True
 
     def restart_params(self, params: dict[str, Any]) -> dict[str, Any]:
         return {**params, "start_date": self.latest} if self.latest else params
@@ -249,18 +244,18 @@ class SeriesReader:
         dedup, key_of = self.dedup, self._key
         records = []
         fresh = 0
+        tracks_passes = dedup.tracks_passes
         for item in items:
             prepare(item)
             key = key_of(item)
-            already = dedup.seen(key, item)
-            if dedup.tracks_passes:
+            new = dedup.admit(key, item)
+            if tracks_passes:
                 if key not in read:
                     read.add(key)
                     fresh += 1
-            elif not already:
+            elif new:
                 fresh += 1
-            if not already:
-                dedup.remember(key, item)
+            if new:
                 records.append(item)
         return records, fresh
 
