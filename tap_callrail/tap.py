@@ -117,8 +117,8 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             th.IntegerType,
             default=5,
             title="Max retries",
-            description="Retries after the first try for 429, 5xx, dropped connections, "
-            "timeouts and unreadable bodies.",
+            description="Retries after the first try for HTTP 429, 500, 502, 503 and 504, dropped "
+            "connections, timeouts, and bodies that are not the JSON page CallRail documents.",
         ),
         th.Property(
             "backoff_max_seconds",
