@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import msgspec
 import requests
@@ -33,6 +36,10 @@ DEFAULT_API_URL = "https://api.callrail.com/v3"
 #: CallRail's maximum page size for list endpoints (https://apidocs.callrail.com/#pagination).
 PAGE_SIZE = 250
 BODY_CHUNK_BYTES = 1 << 20
+#: Largest body read, once decoded (gzip or not): a page of 250 calls with every field is ~1 MB.
+MAX_BODY_BYTES = 256 << 20
+#: Redirects followed for one request, each within the API URL's origin.
+MAX_REDIRECTS = 5
 #: Answers retried: rate limited, and the server errors of CallRail and its gateways.
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -79,8 +86,11 @@ class CallRailClient:
         user_agent: str = "tap-callrail",
         timeout: float = 300,
         observer: RequestObserver | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self.api_url = api_url.rstrip("/")
+        self._origin = _origin(self.api_url)
+        self._max_body = max_body_bytes
         self._retry = retry
         self._budget = budget
         self._timeout = timeout
@@ -109,6 +119,67 @@ class CallRailClient:
             session.proxies.update(self._proxies)
         return session
 
+    @property
+    def _worker(self) -> ThreadPoolExecutor:
+        """The thread that sends this thread's requests, so that waiting for one can end on time."""
+        worker: ThreadPoolExecutor | None = getattr(self._local, "worker", None)
+        if worker is None:
+            worker = self._local.worker = ThreadPoolExecutor(1, thread_name_prefix="callrail-request")
+        return worker
+
+    def _fetch(self, url: str, where: str) -> Answer:
+        """The answer for `url`, all of it within `timeout` seconds, redirects kept within the API's origin."""
+        deadline = time.monotonic() + self._timeout
+        for _hop in range(MAX_REDIRECTS + 1):
+            answer, location = self._within(deadline, url)
+            if location is None:
+                return answer
+            target = urljoin(url, location)
+            if _origin(target) != self._origin:
+                raise CallRailRequestError(
+                    f"CallRail redirected {where} to {_origin(target) or location[:60]!r}, outside the API URL "
+                    f"{self._origin!r}; the tap follows redirects only within it. Check the api_url setting."
+                )
+            url = target
+        raise CallRailRequestError(
+            f"CallRail redirected {where} more than {MAX_REDIRECTS} times; check the api_url setting."
+        )
+
+    def _within(self, deadline: float, url: str) -> tuple[Answer, str | None]:
+        """One exchange, ended at `deadline` however slowly the server answers or trickles its body."""
+        started: list[requests.Response] = []
+        future = self._worker.submit(self._exchange, url, deadline, started)
+        try:
+            return future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except FutureTimeout:
+            if started:
+                started[0].raw.shutdown()  # ends the read the worker is blocked in
+            else:  # still waiting for headers: leave that thread to the server, use a new one
+                self._worker.shutdown(wait=False)
+                self._local.worker = None
+            raise requests.exceptions.Timeout(
+                f"no complete answer within request_timeout_seconds={self._timeout:g}"
+            ) from None
+
+    def _exchange(self, url: str, deadline: float, started: list[requests.Response]) -> tuple[Answer, str | None]:
+        remaining = max(0.1, deadline - time.monotonic())
+        response = self._session.get(
+            url, headers=self._headers, timeout=remaining, stream=True, allow_redirects=False
+        )
+        started.append(response)
+        with response:
+            if response.is_redirect:
+                return Answer.of(response, b""), response.headers.get("location", "")
+            body = bytearray()
+            for chunk in response.iter_content(BODY_CHUNK_BYTES):
+                body += chunk
+                if len(body) > self._max_body:
+                    raise CallRailRequestError(
+                        f"CallRail's answer for {url.split('?')[0]} is larger than {self._max_body >> 20} MB "
+                        "once decoded; a page is about 1 MB. Check api_url (a proxy may answer instead)."
+                    )
+        return Answer.of(response, bytes(body)), None
+
     def get(self, request: Request, *, item_key: str | None) -> dict[str, Any]:
         """GET `request` and return its body: a page with a list under `item_key`, else an object with an `id`."""
         retry_of: list[int | None] = []
@@ -136,10 +207,8 @@ class CallRailClient:
 
     def _send(self, request: Request, item_key: str | None) -> dict[str, Any]:
         url = f"{request.url}?{request.query}" if request.query else request.url
-        response = self._session.get(url, headers=self._headers, timeout=self._timeout, stream=True)
-        with response:
-            answer = Answer.of(response, b"".join(response.iter_content(BODY_CHUNK_BYTES)))
         where = f"{request.label} ({request.target.path})"
+        answer = self._fetch(url, where)
         status = answer.status_code
         if status == 401:
             raise CallRailAuthError(
@@ -161,6 +230,10 @@ class CallRailClient:
             )
         try:
             parsed = parse_json(answer.content)
+        except RecursionError:
+            raise CallRailRequestError(
+                f"CallRail's answer for {where} is JSON nested deeper than Python reads; it is not a CallRail page."
+            ) from None
         except ValueError as exc:
             # A 200 with a cut or garbled body is a transport fault: ask again.
             raise CallRailAnswerError(f"CallRail sent an unreadable (non-JSON) body for {where}", answer) from exc
@@ -168,6 +241,14 @@ class CallRailClient:
         if problem:
             raise UnexpectedBody(problem, answer)
         return parsed  # type: ignore[no-any-return]
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased; '' for one without a host (file:, data:)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def parse_json(body: bytes) -> Any:

@@ -19,7 +19,9 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_callrail.api import ForbiddenError
+from tap_callrail.errors import CallRailNotFoundError
 from tap_callrail.planning import Series, date_window, list_params, request_series
+from tap_callrail.quality import MISSING_PRIMARY_KEY
 from tap_callrail.records import RecordPipeline
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.sdk_compat import ActivateVersionAfterCompleteRead, BookmarkNeverPastNow
@@ -202,20 +204,31 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                 series_list = []
                 self.skip_forbidden(f"{self.name} {account_id} (listing its companies)", exc)
             path = self.path.format(account_id=quote(account_id, safe=""))
+            vanished = 0
             for series in series_list:
-                label = f"{self.name} for account {account_id}"
-                if series.params.get("company_id"):
-                    label += f", company {series.params['company_id']}"
+                company_id = series.params.get("company_id")
+                label = f"{self.name} for account {account_id}" + (f", company {company_id}" if company_id else "")
                 request = services.client.request(path, "", stream=self.name, account_id=account_id, label=label)
                 try:
                     params = self.series_params(context, series)
-                    prepare = self.records.preparer(account_id, params.get("company_id") if self.per_company else None)
+                    prepare = self.records.preparer(account_id, company_id if self.per_company else None)
                     for records in reader.read(request.url, params, request.target, label, prepare):
                         records_read += len(records)
                         self.report_page(account_id, records_read, records)
                         yield records
                 except ForbiddenError as exc:
                     self.skip_forbidden(f"{self.name} {account_id} {series.label}", exc)
+                except CallRailNotFoundError:
+                    # A company deleted while the run reads: its series answers 404. Skip it if the
+                    # company list agrees it is gone; 404 for a listed company, or for every company
+                    # (a wrong api_url), stops the run.
+                    vanished += 1
+                    if not company_id or vanished == len(series_list) or not services.scope.vanished(
+                        account_id, company_id
+                    ):
+                        raise
+                    self.skip_vanished(label)
+            self.report_keyless(f"{self.name} for account {account_id}", account_id, reader)
         finally:
             if not reader.complete:
                 self.read_complete = False
@@ -233,6 +246,28 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
             logger=self.logger,
             verify=self.may_delete,
         )
+
+    def skip_vanished(self, label: str) -> None:
+        self.read_complete = False
+        self.logger.warning(
+            "%s: CallRail answered 404 and no longer lists the company (deleted while the run read): "
+            "skipped; nothing is marked deleted in %s this run.",
+            label,
+            self.name,
+        )
+
+    def report_keyless(self, label: str, account_id: str, reader: SeriesReader) -> None:
+        """Records without their primary key are never emitted: say so, and count them as findings."""
+        if reader.keyless:
+            self.logger.warning(
+                "%s: %d record(s) without %s skipped; CallRail sent them without their key.",
+                label,
+                reader.keyless,
+                "/".join(self.primary_keys),
+            )
+            for _ in range(reader.keyless):
+                self.services.quality.flag(self.name, account_id, MISSING_PRIMARY_KEY, self.primary_keys[-1], None)
+            reader.keyless = 0
 
     def record_key(self, record: dict[str, Any]) -> Any:
         return record.get("id")

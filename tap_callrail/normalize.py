@@ -149,6 +149,14 @@ _CANONICAL: dict[str, str] = {}
 _CANONICAL_SIZE = 4096
 
 
+#: What an element converter returns for an element that cannot be kept (left out, and a finding).
+_LEFT_OUT = object()
+
+
+class _Partial(list):  # type: ignore[type-arg]
+    """A converted list from which elements that did not fit were left out."""
+
+
 def _array_of(item: Converter | None, unchanged: type | None = None) -> Converter:
     """Each element converted by `item`; a list whose elements are all `unchanged` is kept."""
 
@@ -162,16 +170,20 @@ def _array_of(item: Converter | None, unchanged: type | None = None) -> Converte
         values = value if isinstance(value, list) else [value]
         if item is None:
             return values
-        return [item(element) for element in values]
+        converted = [item(element) for element in values]
+        if any(element is _LEFT_OUT for element in converted):
+            return _Partial(element for element in converted if element is not _LEFT_OUT)
+        return converted
 
     return convert
 
 
 def _tag_name(value: Any) -> Any:
-    # Call and form tags arrive as names or as {id, name} objects.
+    # Call and form tags arrive as names or as {id, name} objects; anything else (null, a number,
+    # an object without a name) is left out and counted, never written as the text "None".
     if isinstance(value, dict):
-        return _as_string(value.get("name", value))
-    return _as_string(value)
+        value = value.get("name")
+    return value if isinstance(value, str) else _LEFT_OUT
 
 
 def _types(schema: dict) -> set[str]:
@@ -183,10 +195,15 @@ def _types(schema: dict) -> set[str]:
     return types - {"null"}
 
 
-def converter_for(schema: dict, path: str = "", unmapped: set[str] | None = None) -> Converter | None:
+def converter_for(
+    schema: dict,
+    path: str = "",
+    unmapped: set[str] | None = None,
+    nulled: list[str] | None = None,
+) -> Converter | None:
     """Choose the converter that makes a value conform to a property's schema.
 
-    `path` names the property (for nested objects' unmapped keys, collected in `unmapped`).
+    `path` names the property, for what nested objects collect in `unmapped` and `nulled`.
     """
     types = _types(schema)
     if "string" in types and schema.get("format") == "date-time":
@@ -201,14 +218,14 @@ def converter_for(schema: dict, path: str = "", unmapped: set[str] | None = None
         return _as_boolean
     if "object" in types:
         if schema.get("properties"):
-            nested = RecordNormalizer(schema, path, unmapped)
+            nested = RecordNormalizer(schema, path, unmapped, nulled)
             return lambda value: nested(value if type(value) is dict else _as_object(value))
         return _as_object
     if "array" in types:
         items = schema.get("items") or {}
         if _types(items) == {"string"} and items.get("format") != "date-time":
             return _array_of(_tag_name, str)
-        item = converter_for(items, path, unmapped) if items else None
+        item = converter_for(items, path, unmapped, nulled) if items else None
         return _array_of(item, UNCHANGED.get(item) if item is not None else None)
     return None
 
@@ -232,8 +249,14 @@ class RecordNormalizer:
     declare (a field CallRail added) are removed and their paths collected in `unmapped`.
     """
 
-    def __init__(self, schema: dict, path: str = "", unmapped: set[str] | None = None) -> None:
-        self.nulled: list[str] = []
+    def __init__(
+        self,
+        schema: dict,
+        path: str = "",
+        unmapped: set[str] | None = None,
+        nulled: list[str] | None = None,
+    ) -> None:
+        self.nulled: list[str] = [] if nulled is None else nulled
         self.unmapped: set[str] = set() if unmapped is None else unmapped
         properties = schema.get("properties", {})
         self._known = frozenset(properties)
@@ -241,9 +264,9 @@ class RecordNormalizer:
         self._prefix = f"{path}." if path else ""
         self._converters: list[tuple[str, type | None, Converter]] = []
         for name, prop in properties.items():
-            converter = converter_for(prop, self._prefix + name, self.unmapped)
+            converter = converter_for(prop, self._prefix + name, self.unmapped, self.nulled)
             if converter is not None:
-                self._converters.append((name, UNCHANGED.get(converter), converter))
+                self._converters.append((self._prefix + name, UNCHANGED.get(converter), converter))
 
     def __call__(self, record: dict) -> dict:
         if not self._open and not self._known.issuperset(record):
@@ -251,10 +274,15 @@ class RecordNormalizer:
                 del record[name]
                 self.unmapped.add(self._prefix + name)
         get = record.get
-        for name, unchanged, convert in self._converters:
+        cut = len(self._prefix)
+        for path, unchanged, convert in self._converters:
+            name = path[cut:]
             value = get(name)
             if value is not None and type(value) is not unchanged:
                 converted = record[name] = convert(value)
                 if converted is None and value != "":
-                    self.nulled.append(name)  # does not fit its type: a finding, not a silent null
+                    self.nulled.append(path)  # does not fit its type: a finding, not a silent null
+                elif type(converted) is _Partial:
+                    record[name] = list(converted)
+                    self.nulled.append(path)
         return record

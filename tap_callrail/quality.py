@@ -19,6 +19,7 @@ Checks (names as they appear in findings, the report and METRIC lines):
 - `unconvertible_value`: a value that does not fit its property's type (`answered: "yes"`, a
   number such as `"1e999999"` beyond any column), written as null. The tap reports these as it
   converts records (`flag`).
+- `missing_primary_key`: a record CallRail sent without its key; it is never emitted.
 - `unknown_company` / `unknown_account`: a record whose `company_id` / `account_id` is not
   among the companies / accounts synced in this run. Streams sync one after another, so this
   check runs in `finish()`; until then only the distinct referenced ids are kept (with a count
@@ -55,6 +56,7 @@ FUTURE_TIMESTAMP = "future_timestamp"
 UNKNOWN_COMPANY = "unknown_company"
 UNKNOWN_ACCOUNT = "unknown_account"
 UNCONVERTIBLE_VALUE = "unconvertible_value"
+MISSING_PRIMARY_KEY = "missing_primary_key"
 
 # E.164: "+", a country code that does not start with 0, at most 15 digits in all.
 _E164 = re.compile(r"\+[1-9]\d{1,14}")

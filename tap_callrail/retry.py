@@ -8,10 +8,10 @@ tested without real time. ``api.CallRailClient`` sends every request through
 Retried: HTTP 429, 500, 502, 503 and 504, a 200 whose body is not JSON or not the page
 CallRail documents (``UnexpectedBody``), and dropped, reset or timed-out connections.
 CallRail documents no Retry-After but clients report one on 429; when any retried
-response carries it, it is honoured
-exactly, even beyond ``backoff_max_seconds`` (then in steps of at most that many
-seconds, each logged). Otherwise the wait is ``base * 2**(retry-1)`` capped at
-``backoff_max_seconds``. Waits are deterministic unless a ``jitter`` function is
+response carries it, it is honoured exactly, even beyond ``backoff_max_seconds``, up to
+``max_wait_seconds``: a longer wait ends the run at once (``CallRailWaitTooLong``), so a
+server asking for years never holds a run. Otherwise the wait is ``base * 2**(retry-1)``
+capped at ``backoff_max_seconds``. Each wait is one log line. Waits are deterministic unless a ``jitter`` function is
 given: one tap paces one account, so there is no herd of clients to spread out, and
 exact waits make the log and the tests predictable.
 
@@ -28,7 +28,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
@@ -211,6 +211,10 @@ class RequestTarget:
         return f"stream '{self.stream}', account {account}, {self.method} {self.path}"
 
 
+class CallRailWaitTooLong(CallRailError):
+    """CallRail asked for a wait (Retry-After) longer than ``max_wait_seconds``: the run ends now."""
+
+
 class CallRailRequestFailed(CallRailError, FatalAPIError):
     """A request still failed after ``max_retries`` retries; the message is one line.
 
@@ -246,7 +250,8 @@ class CallRailRequestFailed(CallRailError, FatalAPIError):
 class RetryPolicy:
     """Retry CallRail requests per the rules in this module's docstring.
 
-    ``max_retries`` and ``backoff_max_seconds`` are the tap settings of the same names.
+    ``max_retries``, ``backoff_max_seconds`` and ``max_wait_seconds`` are the tap settings of the
+    same names.
     ``sleep`` and ``now`` are injectable so waits can be checked without real time;
     ``secrets`` (the API key) are scrubbed from every message as a last line of defence.
     """
@@ -262,6 +267,7 @@ class RetryPolicy:
         jitter: Callable[[float], float] | None = None,
         backoff_base: float = 1.0,
         secrets: Iterable[str] = (),
+        max_wait_seconds: float = 3600,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
@@ -269,6 +275,7 @@ class RetryPolicy:
             raise ValueError("backoff_max_seconds must be more than 0")
         self.max_retries = max_retries
         self.backoff_max_seconds = float(backoff_max_seconds)
+        self.max_wait_seconds = float(max_wait_seconds)
         self._sleep = sleep
         self._now = now
         self._log = logger or logging.getLogger(__name__)
@@ -314,7 +321,13 @@ class RetryPolicy:
 
     def _wait(self, target: RequestTarget, exc: BaseException, attempt: int) -> None:
         seconds, reason = self._plan(exc, attempt)
-        cap = self.backoff_max_seconds
+        if seconds > self.max_wait_seconds:
+            resume = self._now() + timedelta(seconds=min(seconds, 10**10))
+            raise CallRailWaitTooLong(
+                f"CallRail asked {target} to wait {_duration(seconds)} ({reason}) after "
+                f"{self._fault_text(exc)}, longer than max_wait_seconds={_secs(self.max_wait_seconds)}. "
+                f"Everything read so far is saved in the state; run again after {resume:%Y-%m-%d %H:%M} UTC."
+            )
         self._log.warning(
             "Retrying %s after %s: retry %d of %d in %s s (%s)",
             target,
@@ -324,24 +337,7 @@ class RetryPolicy:
             _secs(seconds),
             reason,
         )
-        if seconds > cap:
-            steps = math.ceil(seconds / cap)
-            left = seconds
-            for step in range(1, steps + 1):
-                chunk = min(cap, left)
-                left -= chunk
-                self._log.warning(
-                    "Waiting %s s (step %d of %d): Retry-After of %s s is longer than "
-                    "backoff_max_seconds=%s, so it is waited in steps; %s s left after this step",
-                    _secs(chunk),
-                    step,
-                    steps,
-                    _secs(seconds),
-                    _secs(cap),
-                    _secs(left),
-                )
-                self._sleep(chunk)
-        elif seconds > 0:
+        if seconds > 0:
             self._sleep(seconds)
 
     def _give_up(self, target: RequestTarget, exc: BaseException, attempts: int) -> CallRailRequestFailed:
@@ -388,6 +384,15 @@ def _fault_label(exc: BaseException) -> str:
     if response.status_code == HTTPStatus.OK:
         return "HTTP 200 with a body that is not JSON"
     return f"HTTP {response.status_code}"
+
+
+def _duration(seconds: float) -> str:
+    """A wait in words: seconds, hours or days."""
+    if seconds < 3600:
+        return f"{_secs(seconds)} s"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
 
 
 def _secs(value: float) -> str:

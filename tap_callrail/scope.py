@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from tap_callrail.api import PAGE_SIZE, CallRailClient, ForbiddenError, encode_query
 from tap_callrail.errors import CallRailConfigError, CallRailNotFoundError
@@ -70,9 +71,8 @@ class Scope:
         fields = self.account_fields()
         query = encode_query({"fields": ",".join(fields)} if fields else {})
         for account_id in configured:
-            request = self._client.request(
-                f"/a/{account_id}.json", query, stream="accounts", account_id=account_id, label="accounts"
-            )
+            path = f"/a/{quote(account_id, safe='')}.json"
+            request = self._client.request(path, query, stream="accounts", account_id=account_id, label="accounts")
             try:
                 account = self._client.get(request, item_key=None)
             except (CallRailNotFoundError, ForbiddenError):
@@ -87,10 +87,17 @@ class Scope:
     def companies(self, account_id: str) -> list[str]:
         """Every company id of an account (all statuses)."""
         if account_id not in self._companies:
-            path = f"/a/{account_id}/companies.json"
+            path = f"/a/{quote(account_id, safe='')}/companies.json"
             companies = self._list(path, "companies", f"companies of {account_id}", account_id)
             self._companies[account_id] = [str(company["id"]) for company in companies]
         return self._companies[account_id]
+
+    def vanished(self, account_id: str, company_id: str) -> bool:
+        """True when the account's company list, read again now, no longer holds `company_id`."""
+        path = f"/a/{quote(account_id, safe='')}/companies.json"
+        companies = [str(c["id"]) for c in self._list(path, "companies", f"companies of {account_id}", account_id)]
+        self._companies[account_id] = companies
+        return company_id not in companies
 
     def company_filter(self, account_id: str) -> list[str] | None:
         """The configured companies within this account, or None when not restricted."""

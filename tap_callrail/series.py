@@ -185,6 +185,8 @@ class SeriesReader:
         self._logger = logger
         self.verify = verify
         self.complete = True
+        #: Records skipped because they had no primary key (never emitted: the target keys on it).
+        self.keyless = 0
 
     def pages(self, url: str, params: dict[str, Any], target: RequestTarget, label: str) -> Iterator[dict[str, Any]]:
         return list_pages(self._client, Request(url, "", target, label), params, self._item_key, self._logger)
@@ -248,6 +250,9 @@ class SeriesReader:
         for item in items:
             prepare(item)
             key = key_of(item)
+            if key is None:
+                self.keyless += 1
+                continue
             new = dedup.admit(key, item)
             if tracks_passes:
                 if key not in read:
@@ -285,7 +290,7 @@ class SeriesReader:
         listing = {key: value for key, value in params.items() if key != "fields"}
         listed: set[Any] = set()
         for body in self.pages(url, listing, target, label):
-            new = {self._key(item) for item in body[self._item_key]} - listed
+            new = {self._key(item) for item in body[self._item_key]} - listed - {None}
             if not new:
                 break
             listed |= new

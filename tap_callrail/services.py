@@ -51,6 +51,7 @@ class RunServices:
             float(self._config.get("backoff_max_seconds", 60)),
             logger=self._logger,
             secrets=[key, key.strip()],
+            max_wait_seconds=float(self._config.get("max_wait_seconds", 3600)),
         )
 
     @cached_property
@@ -61,6 +62,7 @@ class RunServices:
             user_agent=str(self._config.get("user_agent") or "tap-callrail"),
             retry=self.retry,
             budget=self.budget,
+            timeout=float(self._config.get("request_timeout_seconds", 300)),
             observer=self,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,20 @@ from tap_callrail.timeutil import UTC, parse_setting_datetime, parse_timestamp
 
 #: How far past now a date may be and still count as now (clocks differ).
 FUTURE_TOLERANCE = timedelta(minutes=5)
+
+#: A lookback longer than CallRail's 25-month retention reads nothing more.
+MAX_LOOKBACK_DAYS = 800
+#: Settings in seconds, with their smallest sane value (a backoff under a second hammers CallRail).
+NUMBERS_AT_LEAST: dict[str, float] = {
+    "backoff_max_seconds": 1,
+    "request_timeout_seconds": 1,
+    "max_wait_seconds": 0,
+}
+#: Ids go into URL paths: anything but an id is refused before the first request.
+IDS = (
+    ("account_ids", re.compile(r"(ACC[A-Za-z0-9]+|[0-9]+)"), "ACC8154748ae6bd4e278a7cddd38a662f1f or 123456789"),
+    ("company_ids", re.compile(r"COM[A-Za-z0-9]+"), "COM8154748ae6bd4e278a7cddd38a662f1f"),
+)
 
 NON_NEGATIVE_INTEGERS = (
     "lookback_window_days",
@@ -52,16 +67,26 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         value = config.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append(f"{name} must be a whole number ≥ 0, got {value!r}.")
-    backoff = config.get("backoff_max_seconds")
-    if backoff is not None and (
-        # The SDK reads JSON config numbers with a fraction as Decimal.
-        isinstance(backoff, bool) or not isinstance(backoff, (int, float, Decimal)) or backoff <= 0
-    ):
-        problems.append(f"backoff_max_seconds must be a number > 0, got {backoff!r}.")
-    for name in ("account_ids", "company_ids"):
+    lookback = config.get("lookback_window_days")
+    if isinstance(lookback, int) and lookback > MAX_LOOKBACK_DAYS:
+        problems.append(
+            f"lookback_window_days must be at most {MAX_LOOKBACK_DAYS} (CallRail keeps 25 months), got {lookback!r}."
+        )
+    for name, least in NUMBERS_AT_LEAST.items():
         value = config.get(name)
-        if value is not None and not all(isinstance(item, str) and item.strip() for item in value):
-            problems.append(f"{name} must be a list of non-empty ids, got {value!r}.")
+        # The SDK reads JSON config numbers with a fraction as Decimal.
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float, Decimal)) or not least <= value < 10**9
+        ):
+            problems.append(f"{name} must be a number of seconds from {least} to 1,000,000,000, got {value!r}.")
+    for name, pattern, example in IDS:
+        value = config.get(name)
+        if value is None:
+            continue
+        bad = [item for item in value if not (isinstance(item, str) and pattern.fullmatch(item.strip()))]
+        if not isinstance(value, list) or bad:
+            shown = ", ".join(repr(item) for item in (bad or [value])[:3])
+            problems.append(f"{name}: {shown} is not a CallRail id; use ids like {example} (from CallRail's URLs).")
     return problems
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
 from tap_callrail.api import DEFAULT_API_URL
@@ -125,8 +126,24 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             th.NumberType,
             default=60,
             title="Backoff cap (seconds)",
-            description="Cap of the exponential wait between retries; a longer Retry-After is "
-            "waited in steps of this size.",
+            description="Cap of the exponential wait between retries (at least 1). A Retry-After "
+            "from CallRail is waited as asked, up to max_wait_seconds.",
+        ),
+        th.Property(
+            "request_timeout_seconds",
+            th.NumberType,
+            default=300,
+            title="Request timeout (seconds)",
+            description="Longest one request may take, from connecting to the last byte of the answer, "
+            "however slowly the server sends it; a request that takes longer is retried.",
+        ),
+        th.Property(
+            "max_wait_seconds",
+            th.NumberType,
+            default=3600,
+            title="Longest wait (seconds)",
+            description="Longest wait CallRail may ask for (Retry-After); a longer one ends the run at once, "
+            "with the state of everything read saved, and says when to run again.",
         ),
         th.Property(
             "data_quality",
@@ -175,6 +192,9 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
     @override
     def after_sync(self, *, completed: bool) -> None:
         """Log the sync report; in data_quality=fail mode, fail after every record and state is written."""
+        if not completed:
+            # What was emitted is in the state (bookmarks follow written records): a rerun resumes after it.
+            self.write_message(StateMessage(value=self.state))
         services = self.services
         findings = services.quality.finish()
         for line in render_report(services.stats, findings).splitlines():

@@ -45,6 +45,20 @@ CASES: dict[str, tuple[dict[str, Any], str | None, tuple[str, ...]]] = {
     "state_not_json": ({}, '{"bookmarks": {"calls": ', ("--state", "JSON")),
     "state_not_an_object": ({}, "[1, 2]", ("--state",)),
     "state_bookmarks_not_objects": ({}, '{"bookmarks": {"calls": "2026-01-01"}}', ("--state", "bookmarks")),
+    "state_partitions_not_a_list": ({}, '{"bookmarks": {"calls": {"partitions": "x"}}}', ("--state", "partitions")),
+    "state_bookmark_garbage": (
+        {},
+        '{"bookmarks": {"calls": {"replication_key": "start_time", "replication_key_value": "garbage"}}}',
+        ("--state", "'calls'", "not a timestamp"),
+    ),
+    "huge_lookback_window_days": ({"lookback_window_days": 100000000}, None, ("lookback_window_days",)),
+    "backoff_under_a_second": ({"backoff_max_seconds": 0.001}, None, ("backoff_max_seconds",)),
+    "zero_request_timeout_seconds": ({"request_timeout_seconds": 0}, None, ("request_timeout_seconds",)),
+    "negative_max_wait_seconds": ({"max_wait_seconds": -1}, None, ("max_wait_seconds",)),
+    "account_id_with_a_path": ({"account_ids": ["../../x"]}, None, ("account_ids", "../../x")),
+    "account_id_with_a_query": ({"account_ids": ["ACC1?x=1&"]}, None, ("account_ids",)),
+    "account_id_naming_another": ({"account_ids": ["ACC1/../ACC2"]}, None, ("account_ids",)),
+    "company_id_not_an_id": ({"company_ids": ["COM1 OR 1=1"]}, None, ("company_ids",)),
 }
 
 
@@ -95,6 +109,6 @@ def test_bad_input_is_refused_before_the_first_request_with_one_line(refused, ca
 
 
 def test_fractional_backoff_read_from_a_json_config_is_accepted() -> None:
-    # The SDK reads `"backoff_max_seconds": 0.5` from a config file as Decimal("0.5").
-    assert config_problems({"api_key": "k", "backoff_max_seconds": Decimal("0.5")}) == []
-    assert len(config_problems({"api_key": "k", "backoff_max_seconds": Decimal("-0.5")})) == 1
+    # The SDK reads `"backoff_max_seconds": 1.5` from a config file as Decimal("1.5").
+    assert config_problems({"api_key": "k", "backoff_max_seconds": Decimal("1.5")}) == []
+    assert len(config_problems({"api_key": "k", "backoff_max_seconds": Decimal("0.5")})) == 1

@@ -35,7 +35,7 @@ def test_rejected_api_key_stops_at_once_naming_the_setting_not_the_key(fake: Fak
     fake.api_key = "the-real-key"
 
     with pytest.raises(CallRailAuthError) as raised:
-        run_sync(base_config(max_retries=5, backoff_max_seconds=0.01))
+        run_sync(base_config(max_retries=5, backoff_max_seconds=1))
 
     message = str(raised.value)
     assert "api_key" in message
@@ -50,7 +50,7 @@ def test_key_revoked_mid_run_stops_on_the_401_of_a_lower_stream(fake: FakeCallRa
     fake.fail("calls", "ACC01", 401, {"error": "HTTP Token: Access denied."})
 
     with pytest.raises(CallRailAuthError, match="api_key"):
-        run_sync(base_config(max_retries=5, backoff_max_seconds=0.01), streams={"calls", "leads"})
+        run_sync(base_config(max_retries=5, backoff_max_seconds=1), streams={"calls", "leads"})
 
     assert len(fake.requests("calls", "ACC01")) == 1
     assert not fake.requests("calls", "ACC02")
@@ -154,7 +154,7 @@ def test_400_stops_with_callrails_message_and_the_stream(fake: FakeCallRail) -> 
     fake.fail("calls", "ACC01", 400, {"error": "Invalid field requested: utmz"})
 
     with pytest.raises(CallRailRequestError) as raised:
-        run_sync(base_config(max_retries=5, backoff_max_seconds=0.01), streams={"calls"})
+        run_sync(base_config(max_retries=5, backoff_max_seconds=1), streams={"calls"})
 
     message = str(raised.value)
     assert "Invalid field requested: utmz" in message

@@ -90,7 +90,7 @@ def _future_bookmark(value: str) -> Callable[[Emulator], dict]:
     return state
 
 
-FAIL_FAST = {"max_retries": 1, "backoff_max_seconds": 0.05}
+FAIL_FAST = {"max_retries": 1, "backoff_max_seconds": 1}
 DELETES = {"emit_activate_version_messages": True}
 MANY = {"companies_per_account": 600, "integrations_per_company": 0, "caller_ids_per_company": 0}
 TWO_PAGES = {"companies_per_account": 300, "integrations_per_company": 0, "caller_ids_per_company": 0}

@@ -17,6 +17,7 @@ from tap_callrail.retry import (
     Answer,
     CallRailAnswerError,
     CallRailRequestFailed,
+    CallRailWaitTooLong,
     RetryPolicy,
     backoff_seconds,
     callrail_error_text,
@@ -161,24 +162,37 @@ def test_other_answers_are_not_retried(requests_mock, sleeps, status):
     assert sleeps == []
 
 
-def test_retry_after_longer_than_the_cap_is_waited_in_logged_steps(requests_mock, sleeps, log):
+def test_retry_after_longer_than_the_backoff_cap_is_waited_as_asked_in_one_line(requests_mock, sleeps, log):
     requests_mock.get(
         CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": "150"}}, {"json": PAGE}]
     )
 
     fetch(make_policy(sleeps, backoff_max_seconds=60))
 
-    assert sleeps == [60, 60, 30]
-    messages = [r.getMessage() for r in log.records]
-    assert messages[0].endswith("retry 1 of 5 in 150 s (Retry-After: 150)")
-    assert messages[1:] == [
-        "Waiting 60 s (step 1 of 3): Retry-After of 150 s is longer than "
-        "backoff_max_seconds=60, so it is waited in steps; 90 s left after this step",
-        "Waiting 60 s (step 2 of 3): Retry-After of 150 s is longer than "
-        "backoff_max_seconds=60, so it is waited in steps; 30 s left after this step",
-        "Waiting 30 s (step 3 of 3): Retry-After of 150 s is longer than "
-        "backoff_max_seconds=60, so it is waited in steps; 0 s left after this step",
-    ]
+    assert sleeps == [150]
+    [message] = [r.getMessage() for r in log.records]
+    assert message.endswith("retry 1 of 5 in 150 s (Retry-After: 150)")
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "words"),
+    [
+        ("999999999", ("11,574 days", "Retry-After: 999999999", "max_wait_seconds=3600", "run again after 2058-")),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", ("days", "max_wait_seconds=3600", "run again after")),
+    ],
+)
+def test_a_wait_longer_than_max_wait_seconds_ends_the_run_at_once_in_one_line(
+    requests_mock, sleeps, log, retry_after, words
+):
+    requests_mock.get(CALLS_URL, status_code=429, headers={"Retry-After": retry_after})
+
+    with pytest.raises(CallRailWaitTooLong) as raised:
+        fetch(make_policy(sleeps))
+
+    assert sleeps == [] and requests_mock.call_count == 1
+    assert all(word in str(raised.value) for word in words), str(raised.value)
+    assert "stream 'calls', account ACC123" in str(raised.value) and "\n" not in str(raised.value)
+    assert isinstance(raised.value, CallRailError)
 
 
 def test_each_retry_is_logged_with_stream_account_path_and_status(requests_mock, sleeps, log):

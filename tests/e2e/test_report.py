@@ -52,7 +52,7 @@ def test_report_figures_equal_records_emitted_and_the_emulators_requests_retries
         },
     )
 
-    run = run_tap(tmp_path, tap_config(api.url, API_KEY, max_retries=5, backoff_max_seconds=0.05))
+    run = run_tap(tmp_path, tap_config(api.url, API_KEY, max_retries=5, backoff_max_seconds=1))
 
     assert run.returncode == 0, "\n".join(run.log[-30:])
     served = api_requests(emu)
