@@ -137,12 +137,12 @@ class CallRailApi:
 
     def _served(self, per_page: int) -> int:
         """How many items a page holds: per_page, or fewer under Emulator.set_paging."""
-        return min(per_page, self.emu.page_size or per_page)
+        return min(per_page, self.emu._page_size or per_page)
 
     def _counts(self, total: int, total_pages: int) -> dict[str, int]:
         """total_pages and total_records, less those Emulator.set_paging leaves out."""
         counts = {"total_pages": total_pages, "total_records": total}
-        return {k: v for k, v in counts.items() if self.emu.totals[k]}
+        return {k: v for k, v in counts.items() if self.emu._totals[k]}
 
     def _tz(self, req: Request) -> ZoneInfo:
         name = req.param("time_zone")

@@ -124,8 +124,8 @@ class Emulator:
         self._runtime_forbidden: set[tuple[int, str]] = set()
         self._edit_generation = 0
         self._bad_records = 0
-        self.page_size: int | None = None
-        self.totals = {"total_pages": True, "total_records": True}
+        self._page_size: int | None = None
+        self._totals = {"total_pages": True, "total_records": True}
         self._page_hooks: dict[tuple[str, int | None, int], Callable[[Emulator], Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self._api = CallRailApi(self)
@@ -247,12 +247,13 @@ class Emulator:
                 record = copy.deepcopy(dict(given))
                 if "id" not in record:
                     raise ValueError(f"a {stream} record without an id: {given!r}")
-                if key and isinstance(record.get(key), str):
-                    record[key] = Verbatim(parse_stamp(record[key]), record[key])
                 target = by_id.get(str(record["id"]))
+                if key is not None:
+                    if isinstance(record.get(key), str):
+                        record[key] = Verbatim(parse_stamp(record[key]), record[key])
+                    if (key in record or target is None) and not isinstance(record.get(key), Stamp):
+                        raise ValueError(f"{stream} records need {key} as a timestamp: {given!r}")
                 if target is None:
-                    if key and not isinstance(record.get(key), Stamp):
-                        raise ValueError(f"a new {stream} record needs {key}: {given!r}")
                     target = by_id[str(record["id"])] = {}
                     held.append(target)
                 target.update(record)
@@ -394,8 +395,8 @@ class Emulator:
         if page_size is not None and page_size < 1:
             raise ValueError("page_size must be >= 1")
         with self._lock:
-            self.page_size = page_size
-            self.totals = {"total_pages": total_pages, "total_records": total_records}
+            self._page_size = page_size
+            self._totals = {"total_pages": total_pages, "total_records": total_records}
 
     def after_page(
         self,
@@ -607,7 +608,7 @@ class Emulator:
                 "accounts": accounts,
                 "faults": self._faults.describe(),
                 "hostile": self._hostile.describe(),
-                "paging": {"page_size": self.page_size, **self.totals},
+                "paging": {"page_size": self._page_size, **self._totals},
                 "requests": len(self.requests),
             }
 

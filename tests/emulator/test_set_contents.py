@@ -113,6 +113,11 @@ def test_put_refuses_what_it_cannot_serve() -> None:
         emu.put("calls", account, [{"id": "CAL1", "start_time": "2026-11-20T08:00:00Z"}])
     with pytest.raises(ValueError, match="submitted_at"):
         emu.put("form_submissions", account, [{"id": "FORNEW"}])
+    held = sorted(emu.ids("form_submissions", account))[0]
+    with pytest.raises(ValueError, match="submitted_at"):
+        emu.put("form_submissions", account, [{"id": held, "submitted_at": None}])
+    with pytest.raises(ValueError, match="not a timestamp"):
+        emu.put("form_submissions", account, [{"id": held, "submitted_at": "last Tuesday"}])
     with pytest.raises(ValueError, match="without an id"):
         emu.put("leads", account, [{"name": "Jane"}])
     emu.put("leads", account, [{"id": "PERNEW", "name": "Jane"}])
