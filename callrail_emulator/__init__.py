@@ -15,7 +15,8 @@ Default data set (`Emulator()`), per account (2 accounts): 3 companies (the last
 company-level, the last disabled), 4 trackers (source and session; the last disabled),
 300 calls over the last 700 days, 40 form submissions, 25 conversations, 20 leads,
 1 integration and 2 outbound caller ids per company, 3 notifications. The second account's plan
-has no outbound caller ids (403).
+has no outbound caller ids (403). `Emulator(accounts=0)` holds nothing until a test says what
+with `add_account` and `put`.
 """
 
 from callrail_emulator.emulator import Emulator

@@ -61,6 +61,18 @@ class CallRailApi:
             match = _SINGLE_CALL.fullmatch(path)
         return match[1] if match else None
 
+    @staticmethod
+    def stream_of(path: str) -> str | None:
+        """What `path` asks for: the stream of a list, `account` or `call` (one object), or None."""
+        if path == "/v3/a.json":
+            return "accounts"
+        if _ACCOUNT.fullmatch(path):
+            return "account"
+        if _SINGLE_CALL.fullmatch(path):
+            return "call"
+        match = _RESOURCE.fullmatch(path)
+        return _STREAM_OF_FILE.get(match[2]) if match else None
+
     # --- routing -----------------------------------------------------------------------------
 
     def _route(self, req: Request) -> Response:
@@ -92,7 +104,7 @@ class CallRailApi:
         account = self._account(token)
         if self.emu._is_forbidden(account.index, stream):
             raise forbidden()
-        if stream == "calls":
+        if stream == "calls" and account.index in self.emu._calls:
             return self._calls(req, account, token)
         return self._small_list(req, account, stream)
 
@@ -122,6 +134,15 @@ class CallRailApi:
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise bad_request(f"per_page must be between 1 and {MAX_PER_PAGE}")
         return page, per_page
+
+    def _served(self, per_page: int) -> int:
+        """How many items a page holds: per_page, or fewer under Emulator.set_paging."""
+        return min(per_page, self.emu._page_size or per_page)
+
+    def _counts(self, total: int, total_pages: int) -> dict[str, int]:
+        """total_pages and total_records, less those Emulator.set_paging leaves out."""
+        counts = {"total_pages": total_pages, "total_records": total}
+        return {k: v for k, v in counts.items() if self.emu._totals[k]}
 
     def _tz(self, req: Request) -> ZoneInfo:
         name = req.param("time_zone")
@@ -209,13 +230,13 @@ class CallRailApi:
         ordered = sorted(records, key=lambda r: str(r["id"]))
         ordered.sort(key=lambda r: sort_value(r.get(sort_field)), reverse=descending)
         total = len(ordered)
-        total_pages = math.ceil(total / per_page)
-        chosen = ordered[(page - 1) * per_page: page * per_page]
+        size = self._served(per_page)
+        total_pages = math.ceil(total / size)
+        chosen = ordered[(page - 1) * size: page * size]
         body = {
             "page": page,
             "per_page": per_page,
-            "total_pages": total_pages,
-            "total_records": total,
+            **self._counts(total, total_pages),
             catalogue.ITEM_KEYS[stream]: [render_record(r, fields, tz) for r in chosen],
         }
         return json_response(200, body, _next_link(req, page, total_pages))
@@ -236,25 +257,25 @@ class CallRailApi:
                 raise bad_request("Invalid offset")
         else:
             page, per_page = self._paging(req)
-        first = (page - 1) * per_page
+        size = self._served(per_page)
+        first = (page - 1) * size
         if sort_field == "start_time":
-            total, items = calls.window(start, end, slots, descending, first, per_page)
+            total, items = calls.window(start, end, slots, descending, first, size)
             records = calls.render_page(items, tz, fields)
         else:
             total, records = _sorted_calls(
-                calls, start, end, slots, sort_field, descending, first, per_page, tz, fields
+                calls, start, end, slots, sort_field, descending, first, size, tz, fields
             )
         if relative:
-            has_next = page * per_page < total
+            has_next = page * size < total
             next_url = _relative_next(req, token, page, per_page, sort_field, descending)
             head: dict[str, Any] = {
                 "next_page": next_url if has_next else None, "has_next_page": has_next,
             }
             headers = [("Link", f'<{next_url}>; rel="next"')] if has_next else []
         else:
-            total_pages = math.ceil(total / per_page)
-            head = {"page": page, "per_page": per_page, "total_pages": total_pages,
-                    "total_records": total}
+            total_pages = math.ceil(total / size)
+            head = {"page": page, "per_page": per_page, **self._counts(total, total_pages)}
             headers = _next_link(req, page, total_pages)
         start_text = json.dumps(head, separators=(",", ":"))[:-1] + ',"calls":['
         return json_bytes_response(200, b"".join((start_text.encode(), records, b"]}")), headers)
@@ -262,9 +283,18 @@ class CallRailApi:
     def _single_call(self, req: Request, account: AccountData, call_id: str) -> Response:
         if self.emu._is_forbidden(account.index, "calls"):
             raise forbidden()
-        calls = self.emu._calls[account.index]
         fields = self._fields(req, "calls", single_call=True)
         tz = self._tz(req)
+        if account.index not in self.emu._calls:  # calls given to Emulator.put
+            cutoff = retention_cutoff_ms(self.emu.clock())
+            held = [
+                r for r in account.streams["calls"]
+                if str(r["id"]) == call_id and r["start_time"].ms >= cutoff
+            ]
+            if not held:
+                raise not_found()
+            return json_response(200, render_record(held[0], fields, tz))
+        calls = self.emu._calls[account.index]
         index = calls.factory.ids.index_of(call_id)
         start = calls.start_of(index) if index is not None else None
         if index is None or start is None or index in calls.spam:
@@ -277,14 +307,17 @@ class CallRailApi:
 def _filter(
     stream: str, records: list[dict[str, Any]], req: Request, company_id: str | None
 ) -> list[dict[str, Any]]:
-    out = list(records)
+    out = list(records)  # a record given to Emulator.put may lack any field but its id
     if company_id and stream in catalogue.COMPANY_FILTERED:
         if stream == "users":
-            out = [r for r in out if any(c["id"] == company_id for c in r["companies"])]
+            out = [r for r in out if any(c["id"] == company_id for c in r.get("companies") or ())]
         elif stream == "trackers":
-            out = [r for r in out if r["company"]["id"] == company_id]
+            out = [r for r in out if (r.get("company") or {}).get("id") == company_id]
         else:
             out = [r for r in out if r.get("company_id") == company_id]
+    tracker_id = req.param("tracker_id")
+    if tracker_id and stream == "calls":  # calls given to Emulator.put
+        out = [r for r in out if r.get("tracker_id") == tracker_id]
     allowed = {
         "companies": {"status": ("active", "disabled")},
         "tags": {"status": ("enabled", "disabled"), "tag_level": ("company", "account")},
@@ -296,7 +329,7 @@ def _filter(
             continue
         if wanted not in values:
             raise bad_request(f"Invalid {param}: {wanted}")
-        out = [r for r in out if r[param] == wanted]
+        out = [r for r in out if r.get(param) == wanted]
     if stream == "tags" and req.param("tag_level") == "account" and company_id:
         raise bad_request("tag_level=account cannot be combined with company_id")
     return out

@@ -42,7 +42,10 @@ _POST: dict[str, Callable[[Emulator, dict[str, Any]], Any]] = {
         int(b["n"]), tuple(b.get("kinds", ("500", "503", "drop", "truncated_json")))
     ),
     "rate_limit": lambda e, b: e.rate_limit(int(b["count"]), _retry_after(b.get("retry_after"))),
-    "persistent_fault": lambda e, b: e.persistent_fault(b.get("status", 500)),
+    "persistent_fault": lambda e, b: e.persistent_fault(
+        b.get("status", 500), b.get("path_contains"), company_id=b.get("company_id"),
+        message=b.get("message"),
+    ),
     "forbid": lambda e, b: e.forbid(b["account_id"], b["stream"]),
     "hostile": lambda e, b: e.hostile(
         b["mode"], b.get("path_contains"), pages=b.get("pages", ()),
@@ -51,6 +54,14 @@ _POST: dict[str, Callable[[Emulator, dict[str, Any]], Any]] = {
     "clear_faults": lambda e, b: e.clear_faults(),
     "reset_requests": lambda e, b: e.reset_requests(),
     "set_now": lambda e, b: e.set_now(_when(b.get("now"))),
+    "set_paging": lambda e, b: e.set_paging(
+        b.get("page_size"), total_pages=bool(b.get("total_pages", True)),
+        total_records=bool(b.get("total_records", True)),
+    ),
+    "add_account": lambda e, b: {
+        "id": e.add_account(b.get("account_id"), b.get("numeric_id"), b.get("name"))
+    },
+    "put": lambda e, b: e.put(b["stream"], b["account_id"], b["records"]),
 }
 
 

@@ -125,22 +125,35 @@ def recent_skewed_ms(rng: random.Random, cfg: DataConfig) -> int:
     return cfg.anchor_ms - 600_000 - int(age)
 
 
+def new_account(
+    seed: int,
+    index: int,
+    account_id: str | None = None,
+    numeric_id: int | None = None,
+    name: str | None = None,
+) -> AccountData:
+    """Account `index` with no records yet; ids and name default to the data set's own."""
+    account_id = account_id or masked_id("ACC", seed, index)
+    numeric = numeric_id if numeric_id is not None else numeric_account_id(seed, index)
+    default_name = pools.ACCOUNT_NAMES[index % len(pools.ACCOUNT_NAMES)] + (
+        "" if index < len(pools.ACCOUNT_NAMES) else f" #{index}"
+    )
+    record = {
+        "id": account_id,
+        "name": name or default_name,
+        "outbound_recording_enabled": index % 2 == 0,
+        "hipaa_account": index % 3 == 2,
+        "numeric_id": numeric,
+    }
+    return AccountData(index, account_id, numeric, record)
+
+
 def build_accounts(cfg: DataConfig) -> list[AccountData]:
     shared_user_id = masked_id("USR", cfg.seed, "shared")
     accounts = []
     for a in range(cfg.accounts):
         rng = random.Random(f"callrail-emulator:{cfg.seed}:{a}")
-        account_id = masked_id("ACC", cfg.seed, a)
-        numeric = numeric_account_id(cfg.seed, a)
-        record = {
-            "id": account_id,
-            "name": pools.ACCOUNT_NAMES[a % len(pools.ACCOUNT_NAMES)]
-            + ("" if a < len(pools.ACCOUNT_NAMES) else f" #{a}"),
-            "outbound_recording_enabled": a % 2 == 0,
-            "hipaa_account": a % 3 == 2,
-            "numeric_id": numeric,
-        }
-        acct = AccountData(a, account_id, numeric, record)
+        acct = new_account(cfg.seed, a)
         s = acct.streams
         s["companies"] = _companies(rng, cfg, a)
         s["users"] = _users(rng, cfg, a, s["companies"], shared_user_id)

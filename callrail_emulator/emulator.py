@@ -5,19 +5,26 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
 from callrail_emulator import fields as catalogue
 from callrail_emulator.api import CallRailApi
 from callrail_emulator.calls import AccountCalls, CallFactory
-from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts
+from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts, new_account
 from callrail_emulator.faults import Faults
 from callrail_emulator.hostile import Hostile
 from callrail_emulator.ids import masked_id, short_id
-from callrail_emulator.render import EXTRA_FIELDS, UTC_MS, Stamp, render_record, sort_value
-from callrail_emulator.timeutil import UTC, retention_cutoff_ms, to_ms, zone
+from callrail_emulator.render import (
+    EXTRA_FIELDS,
+    UTC_MS,
+    Stamp,
+    Verbatim,
+    render_record,
+    sort_value,
+)
+from callrail_emulator.timeutil import UTC, parse_stamp, retention_cutoff_ms, to_ms, zone
 from callrail_emulator.wire import Request, Response
 
 _ID_PREFIX = {
@@ -42,6 +49,8 @@ class Emulator:
 
     `Emulator()` holds 2 accounts; the second account's plan lacks outbound caller ids
     (caller_ids.json answers 403). The package docstring lists what the data set holds.
+    `Emulator(accounts=0)` holds nothing: `add_account` and `put` give it exactly what a test
+    says.
     """
 
     def __init__(
@@ -69,8 +78,8 @@ class Emulator:
     ) -> None:
         if now is not None and now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
-        if accounts < 1 or companies_per_account < 1 or trackers_per_account < 1:
-            raise ValueError("need at least one account, company and tracker")
+        if accounts < 0 or companies_per_account < 1 or trackers_per_account < 1:
+            raise ValueError("need at least one company and tracker per account")
         self.api_key = api_key
         self.user_time_zone = zone(user_time_zone)
         self._fixed_now = now
@@ -94,10 +103,14 @@ class Emulator:
         )
         self._accounts: list[AccountData] = build_accounts(self._config)
         end_ms = self._config.anchor_ms - 600_000  # the newest call ended ~10 minutes ago
-        self._calls = [
-            AccountCalls(CallFactory(seed, a, calls_per_account, end_ms, history_days * DAY_MS))
+        # Generated calls by account index; an account from add_account() keeps its calls in
+        # streams["calls"] like any other list.
+        self._calls = {
+            a.index: AccountCalls(
+                CallFactory(seed, a, calls_per_account, end_ms, history_days * DAY_MS)
+            )
             for a in self._accounts
-        ]
+        }
         self._lock = threading.RLock()
         self._faults = Faults()
         self._hostile = Hostile()
@@ -111,6 +124,9 @@ class Emulator:
         self._runtime_forbidden: set[tuple[int, str]] = set()
         self._edit_generation = 0
         self._bad_records = 0
+        self._page_size: int | None = None
+        self._totals = {"total_pages": True, "total_records": True}
+        self._page_hooks: dict[tuple[str, int | None, int], Callable[[Emulator], Any]] = {}
         self.requests: list[dict[str, Any]] = []
         self._api = CallRailApi(self)
         self._server: Any = None
@@ -156,7 +172,7 @@ class Emulator:
             out: list[dict[str, Any]] = []
             cutoff = retention_cutoff_ms(self.clock())
             for account in accounts:
-                if stream == "calls":
+                if stream == "calls" and account.index in self._calls:
                     calls = self._calls[account.index]
                     _, items = calls.window(cutoff, 2**62, None, False, 0, 2**62)
                     out += [calls.render_dict(t, i, _UTC_ZONE, fields) for t, i in items]
@@ -177,6 +193,9 @@ class Emulator:
             cutoff = retention_cutoff_ms(self.clock())
             found: set[Any] = set()
             for account in accounts:
+                if account.index not in self._calls:
+                    found |= {r["id"] for r in self.records("calls", account.id, False)}
+                    continue
                 calls = self._calls[account.index]
                 _, items = calls.window(cutoff, 2**62, None, False, 0, 2**62)
                 found |= {
@@ -185,12 +204,69 @@ class Emulator:
                 }
             return found
 
+    # --- contents a test sets --------------------------------------------------------------
+
+    def add_account(
+        self, account_id: str | None = None, numeric_id: int | None = None, name: str | None = None
+    ) -> str:
+        """A new account that holds no records (put() fills it); returns its id."""
+        with self._lock:
+            index = len(self._accounts)
+            account = new_account(self._config.seed, index, account_id, numeric_id, name)
+            for token in (account.id, str(account.numeric_id)):
+                if self._account_by_token(token) is not None:
+                    raise ValueError(f"an account is already known as {token}")
+            account.streams = {s: [] for s in catalogue.ENDPOINTS}
+            self._accounts.append(account)
+            return account.id
+
+    def put(self, stream: str, account_id: str | int, records: Iterable[dict[str, Any]]) -> None:
+        """Store `records` in a stream of an account, printed as given.
+
+        A record whose id the stream already holds updates that record's fields; any other is
+        added. The date a stream is filtered on (`catalogue.DATE_FILTERED`) is required of a new
+        record, as text in a form CallRail prints. Names outside the stream's field lists are
+        served like a field CallRail added. Calls go only into accounts from add_account():
+        generated calls are a function of their index.
+        """
+        stream = catalogue.canonical_stream(stream)
+        if stream == "accounts":
+            raise ValueError("accounts come from the constructor or add_account()")
+        key = catalogue.DATE_FILTERED.get(stream)
+        known = catalogue.known_fields(stream) | catalogue.STORED_ONLY_FIELDS.get(stream, set())
+        if stream == "calls":
+            known |= set(catalogue.SINGLE_CALL_ONLY_FIELDS)
+        with self._lock:
+            account = self._account(account_id)
+            if stream not in account.streams:
+                raise ValueError(f"account {account.id} has generated calls; put() calls into an "
+                                 "account made by add_account()")
+            held = account.streams[stream]
+            by_id = {str(r["id"]): r for r in held}
+            for given in records:
+                record = copy.deepcopy(dict(given))
+                if "id" not in record:
+                    raise ValueError(f"a {stream} record without an id: {given!r}")
+                target = by_id.get(str(record["id"]))
+                if key is not None:
+                    if isinstance(record.get(key), str):
+                        record[key] = Verbatim(parse_stamp(record[key]), record[key])
+                    if (key in record or target is None) and not isinstance(record.get(key), Stamp):
+                        raise ValueError(f"{stream} records need {key} as a timestamp: {given!r}")
+                if target is None:
+                    target = by_id[str(record["id"])] = {}
+                    held.append(target)
+                target.update(record)
+                target[EXTRA_FIELDS] = tuple(
+                    name for name in target if name not in known and name != EXTRA_FIELDS
+                )
+
     # --- mutations ---------------------------------------------------------------------------
 
     def edit_calls(self, account_id: str | int, n: int, **changes: Any) -> list[str]:
         """Edit the n most recent calls (tags, note, lead_status, value, customer_name …)."""
         with self._lock:
-            calls = self._calls[self._account(account_id).index]
+            calls = self._generated_calls(account_id)
             cutoff = retention_cutoff_ms(self.clock())
             _, items = calls.window(cutoff, 2**62, None, True, 0, n)
             self._edit_generation += 1
@@ -204,7 +280,7 @@ class Emulator:
     ) -> list[str]:
         """n new calls after the current latest one (before "now"), or from `start` on."""
         with self._lock:
-            calls = self._calls[self._account(account_id).index]
+            calls = self._generated_calls(account_id)
             if start is not None:
                 times = [to_ms(start) + k * 1000 for k in range(n)]
             else:
@@ -217,6 +293,9 @@ class Emulator:
     def mark_spam(self, account_id: str | int, call_id: str) -> None:
         """The call disappears from lists and its detail answers 404 (callrail-api.md §7.3)."""
         with self._lock:
+            if "calls" in self._account(account_id).streams:
+                self.delete("calls", account_id, call_id)
+                return
             calls = self._calls[self._account(account_id).index]
             index = calls.factory.ids.index_of(call_id)
             if index is None or calls.start_of(index) is None:
@@ -226,7 +305,7 @@ class Emulator:
     def delete(self, stream: str, account_id: str | int, record_id: Any) -> None:
         """Hard delete: the record is gone from every list (calls: same as mark_spam)."""
         stream = catalogue.canonical_stream(stream)
-        if stream == "calls":
+        if stream == "calls" and "calls" not in self._account(account_id).streams:
             self.mark_spam(account_id, record_id)
             return
         if stream == "accounts":
@@ -260,7 +339,7 @@ class Emulator:
             account = self._account(account_id)
             self._bad_records += 1
             now_ms = to_ms(self.clock())
-            if stream == "calls":
+            if stream == "calls" and account.index in self._calls:
                 calls = self._calls[account.index]
                 index = calls.add(now_ms - 60_000, fields)
                 return fields.get("id", calls.factory.ids.id_of(index))
@@ -280,9 +359,8 @@ class Emulator:
     def _shift(self, req: Request) -> None:
         """Delete the record at the hostile `position` of this list and add one at its end."""
         token = self._api.account_token(req.path)
-        name = req.path.rsplit("/", 1)[-1].removesuffix(".json")
-        stream = next((s for s, f in catalogue.ENDPOINTS.items() if f.removesuffix(".json") == name), None)
-        if token is None or stream is None or stream in ("calls", "accounts"):
+        stream = self._api.stream_of(req.path)
+        if token is None or stream not in catalogue.ENDPOINTS or stream == "calls":
             raise ValueError(f"shift works on the small lists under /a/{{account}}/, not {req.path}")
         account = self._account(token)
         records = account.streams[stream]
@@ -305,6 +383,35 @@ class Emulator:
             return short_id(seed, "bad", account.index, self._bad_records)
         existing = [r["id"] for r in records if isinstance(r["id"], int)]
         return max(existing, default=9_000_000 + account.index * 10_000) + 1
+
+    # --- how pages are answered -----------------------------------------------------------
+
+    def set_paging(
+        self, page_size: int | None = None, *, total_pages: bool = True, total_records: bool = True
+    ) -> None:
+        """From now on serve at most `page_size` items a page whatever per_page asks (None: as
+        asked), and leave `total_pages` / `total_records` out of list bodies when False (some
+        endpoints omit them, callrail-api.md §2.1)."""
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be >= 1")
+        with self._lock:
+            self._page_size = page_size
+            self._totals = {"total_pages": total_pages, "total_records": total_records}
+
+    def after_page(
+        self,
+        stream: str,
+        account_id: str | int | None,
+        page: int,
+        hook: Callable[[Emulator], Any],
+    ) -> None:
+        """Call `hook(emulator)` once, right after page `page` of a list is answered with 200 (the
+        accounts list: account_id None), to change the data while a client pages through it.
+        In-process only."""
+        stream = catalogue.canonical_stream(stream)
+        with self._lock:
+            index = None if account_id is None else self._account(account_id).index
+            self._page_hooks[(stream, index, int(page))] = hook
 
     # --- request log -------------------------------------------------------------------------
 
@@ -334,10 +441,21 @@ class Emulator:
         with self._lock:
             self._faults.set_rate_limit(count, retry_after)
 
-    def persistent_fault(self, status: int | str = 500) -> None:
-        """Every API request fails with `status` (or "drop"/"truncated_json") until cleared."""
+    def persistent_fault(
+        self,
+        status: int | str = 500,
+        path_contains: str | None = None,
+        *,
+        company_id: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Every API request fails with `status` (or "drop"/"truncated_json") until cleared.
+
+        Only requests whose path contains `path_contains`, and that ask for `company_id`, when
+        given; `message`: answer `{"error": message}` instead of the status's usual body.
+        """
         with self._lock:
-            self._faults.set_persistent(status)
+            self._faults.set_persistent(status, path_contains, company_id, message)
 
     def hostile(
         self,
@@ -358,7 +476,7 @@ class Emulator:
             self._runtime_forbidden.add((index, catalogue.canonical_stream(stream)))
 
     def clear_faults(self) -> None:
-        """Remove injected faults and forbid() calls (not the data set's plan restrictions)."""
+        """Remove injected faults and forbid() calls (not the plan restrictions, not paging)."""
         with self._lock:
             self._faults.clear()
             self._hostile.clear()
@@ -402,7 +520,7 @@ class Emulator:
 
             return handle_control(self, req)
         with self._lock:
-            fault = self._faults.next_fault()
+            fault = self._faults.next_fault(req)
             if fault is None or fault.truncate:
                 response = self._api.handle(self._hostile.before(req))
                 if fault is not None:
@@ -416,15 +534,22 @@ class Emulator:
                 response = fault
             token = self._api.account_token(req.path)
             account = self._account_by_token(token) if token else None
+            stream = self._api.stream_of(req.path)
             self.requests.append({
                 "method": req.method,
                 "path": req.path,
                 "query": {k: list(v) for k, v in req.query.items()},
                 "status": None if response.drop else response.status,
                 "account_id": account.id if account else None,
+                "stream": stream,
                 "ts": time.time(),
                 "fault": fault is not None,
             })
+            if fault is None and response.status == 200 and stream is not None:
+                key = (stream, account.index if account else None, _page(req))
+                hook = self._page_hooks.pop(key, None)
+                if hook is not None:
+                    hook(self)
         return response
 
     # --- internals shared with api.py / control.py --------------------------------------------
@@ -444,6 +569,12 @@ class Emulator:
                 return account
         return None
 
+    def _generated_calls(self, account_id: str | int) -> AccountCalls:
+        account = self._account(account_id)
+        if account.index not in self._calls:
+            raise ValueError(f"account {account.id} holds calls given to put(); change them there")
+        return self._calls[account.index]
+
     def _is_forbidden(self, index: int, stream: str) -> bool:
         key = (index, stream)
         return key in self._plan_forbidden or key in self._runtime_forbidden
@@ -454,9 +585,10 @@ class Emulator:
             cutoff = retention_cutoff_ms(self.clock())
             accounts = []
             for account in self._accounts:
-                calls = self._calls[account.index]
                 counts = {s: len(v) for s, v in account.streams.items()}
-                counts["calls"] = calls.window(cutoff, 2**62, None, False, 0, 0)[0]
+                if account.index in self._calls:
+                    calls = self._calls[account.index]
+                    counts["calls"] = calls.window(cutoff, 2**62, None, False, 0, 0)[0]
                 accounts.append({
                     "id": account.id,
                     "numeric_id": account.numeric_id,
@@ -476,13 +608,21 @@ class Emulator:
                 "accounts": accounts,
                 "faults": self._faults.describe(),
                 "hostile": self._hostile.describe(),
+                "paging": {"page_size": self._page_size, **self._totals},
                 "requests": len(self.requests),
             }
 
 
+def _page(req: Request) -> int:
+    try:
+        return int(req.param("page") or 1)
+    except ValueError:
+        return 1
+
+
 def _first_record(accounts: list[AccountData], stream: str) -> dict[str, Any]:
     for account in accounts:
-        if account.streams[stream]:
+        if account.streams.get(stream):
             return account.streams[stream][0]
     raise ValueError(f"no {stream} record to copy")
 

@@ -1,16 +1,21 @@
-"""Injected failures: every n-th request, a burst of 429s, or a persistent outage.
+"""Injected failures: every n-th request, a burst of 429s, or a persistent outage (of one path).
 
 Callers hold the emulator's lock; this class keeps no lock of its own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
 
-from callrail_emulator.errors import TOO_MANY_REQUESTS
-from callrail_emulator.wire import Response, json_response
+from callrail_emulator.errors import (
+    ACCESS_DENIED_BODY,
+    NOT_FOUND,
+    PERMISSION_DENIED,
+    TOO_MANY_REQUESTS,
+)
+from callrail_emulator.wire import Request, Response, json_response
 
 KINDS = ("500", "502", "503", "504", "429", "drop", "truncated_json")
 
@@ -20,13 +25,23 @@ _HTML = (
 )
 
 
-def fault_response(kind: str, retry_after: int | datetime | None = None) -> Response:
-    """The answer for one injected failure of `kind` (see KINDS; any 4xx/5xx code also works)."""
+def fault_response(
+    kind: str, retry_after: int | datetime | None = None, message: str | None = None
+) -> Response:
+    """The answer for one injected failure of `kind` (see KINDS; any 4xx/5xx code also works);
+    `message`: a JSON `{"error": message}` body instead of the status's usual one."""
     if kind == "drop":
         return Response(0, drop=True)
     if kind == "truncated_json":
         return Response(200, truncate=True)
     status = int(kind)
+    if message is not None:
+        return json_response(status, {"error": message})
+    if status == 401:
+        plain = [("Content-Type", "text/plain; charset=utf-8")]
+        return Response(401, ACCESS_DENIED_BODY.encode(), plain)
+    if status in (403, 404):
+        return json_response(status, {"error": PERMISSION_DENIED if status == 403 else NOT_FOUND})
     if status == 429:
         headers = []
         if isinstance(retry_after, datetime):
@@ -58,7 +73,10 @@ class Faults:
     injected: int = 0
     rate_limited: int = 0
     retry_after: int | datetime | None = None
-    persistent: str | None = None
+    # (path_contains, company_id) -> (kind, message); (None, None) is every request
+    persistent: dict[tuple[str | None, str | None], tuple[str, str | None]] = field(
+        default_factory=dict
+    )
 
     def set_every(self, n: int, kinds: tuple[str | int, ...]) -> None:
         if n < 1:
@@ -71,18 +89,28 @@ class Faults:
     def set_rate_limit(self, count: int, retry_after: int | datetime | None) -> None:
         self.rate_limited, self.retry_after = max(0, int(count)), retry_after
 
-    def set_persistent(self, status: str | int) -> None:
-        self.persistent = _check_kind(status)
+    def set_persistent(
+        self,
+        status: str | int,
+        path_contains: str | None = None,
+        company_id: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.persistent[(path_contains, company_id)] = (_check_kind(status), message)
 
     def clear(self) -> None:
         self.every, self.kinds, self.counted, self.injected = 0, (), 0, 0
-        self.rate_limited, self.retry_after, self.persistent = 0, None, None
+        self.rate_limited, self.retry_after = 0, None
+        self.persistent.clear()
 
-    def next_fault(self) -> Response | None:
+    def next_fault(self, req: Request) -> Response | None:
         """The fault for the request being served now, if any; counts every request."""
         self.counted += 1
-        if self.persistent is not None:
-            return fault_response(self.persistent)
+        for (path, company_id), (kind, message) in self.persistent.items():
+            if (path is None or path in req.path) and (
+                company_id is None or req.param("company_id") == company_id
+            ):
+                return fault_response(kind, message=message)
         if self.rate_limited > 0:
             self.rate_limited -= 1
             return fault_response("429", self.retry_after)
@@ -99,5 +127,8 @@ class Faults:
             "rate_limited_remaining": self.rate_limited,
             "retry_after": self.retry_after.isoformat()
             if isinstance(self.retry_after, datetime) else self.retry_after,
-            "persistent": self.persistent,
+            "persistent": [
+                {"status": kind, "path_contains": path, "company_id": company, "message": message}
+                for (path, company), (kind, message) in self.persistent.items()
+            ],
         }

@@ -144,6 +144,10 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "outbound_caller_ids": (),
 }
 
+# Kept with a record to answer the company_id filter, never printed: an integration names no
+# company (callrail-api.md §6).
+STORED_ONLY_FIELDS: dict[str, frozenset[str]] = {"integrations": frozenset({"company_id"})}
+
 # Only GET /v3/a/{account_id}/calls/{id}.json knows these (callrail-api.md §5.2).
 SINGLE_CALL_ONLY_FIELDS: tuple[str, ...] = ("conversational_transcript", "integration_data")
 

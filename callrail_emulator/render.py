@@ -11,6 +11,7 @@ from callrail_emulator.timeutil import iso_offset_ms, iso_utc_ms, iso_utc_s
 OFFSET = "offset"  # offset of the effective time zone: call start_time, tag/user created_at
 UTC_MS = "utc_ms"  # `…T14:05:09.119Z`
 UTC_S = "utc_s"  # `…T14:05:09Z`
+VERBATIM = "verbatim"  # the text a test gave (see Verbatim)
 
 
 class Stamp:
@@ -31,6 +32,22 @@ class Stamp:
 
     def __repr__(self) -> str:
         return f"Stamp({self.ms}, {self.style!r})"
+
+
+class Verbatim(Stamp):
+    """An instant a test gave as text (Emulator.put): printed as given, whatever the time zone."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, ms: int, text: str) -> None:
+        super().__init__(ms, VERBATIM)
+        self.text = text
+
+    def render(self, tz: ZoneInfo) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Verbatim({self.ms}, {self.text!r})"
 
 
 def render_value(value: Any, tz: ZoneInfo) -> Any:

@@ -26,6 +26,19 @@ def to_ms(moment: datetime) -> int:
     return calendar.timegm(moment.utctimetuple()) * 1000 + moment.microsecond // 1000
 
 
+_OFFSET_AFTER_SPACE = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+
+
+def parse_stamp(text: str) -> int:
+    """Epoch ms of a timestamp in a form CallRail prints (`…Z`, `…-05:00`, `2026-11-20 03:43:50
+    -0500`); without an offset it is UTC."""
+    try:
+        moment = datetime.fromisoformat(_OFFSET_AFTER_SPACE.sub(r"\1", text.strip()))
+    except ValueError:
+        raise ValueError(f"not a timestamp: {text!r}") from None
+    return to_ms(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
 def from_ms(ms: int, tz: ZoneInfo | timezone = UTC) -> datetime:
     return datetime.fromtimestamp(ms // 1000, tz).replace(microsecond=(ms % 1000) * 1000)
 

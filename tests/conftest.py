@@ -1,32 +1,35 @@
-"""Shared fixtures for the unit tests: a fake CallRail on requests-mock, a fixed clock, the CLI."""
+"""Shared fixtures for the unit tests: the emulated CallRail on requests-mock, a fixed clock, the CLI."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-import requests_mock
+import requests_mock as rm
 from click.testing import CliRunner
 
+from callrail_emulator import Emulator
 from tap_callrail.client import CallRailStream
 from tap_callrail.tap import TapCallRail
-from tests.fake_callrail import FakeCallRail
+from tests.callrail import API_KEY, serve
 
 # The tap's clock in every unit test: date windows and the retention floor follow from it.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCallRail]:
-    """An empty fake CallRail (no network: unknown hosts raise) and the tap's clock at NOW."""
+def fake(monkeypatch: pytest.MonkeyPatch, requests_mock: rm.Mocker) -> Emulator:
+    """An emulated CallRail holding no account, on the tap's clock at NOW (no network: other hosts
+    raise); the `requests_mock` fixture holds what the tap sent as requests saw it."""
     monkeypatch.setattr(CallRailStream, "now", lambda self: NOW)
-    with requests_mock.Mocker() as mocker:
-        yield FakeCallRail(mocker, now=NOW)
+    emu = Emulator(accounts=0, api_key=API_KEY, now=NOW)
+    serve(emu, requests_mock)
+    return emu
 
 
 @dataclass

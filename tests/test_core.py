@@ -1,7 +1,7 @@
-"""The SDK's standard tap tests, run against a fake CallRail with two accounts and many pages.
+"""The SDK's standard tap tests, run against the emulated CallRail with two accounts and many pages.
 
 The SDK's runner builds the tap while the test class is built (at collection, which makes no
-request) and syncs once per class, so the fake lives for the whole module rather than per test.
+request) and syncs once per class, so the emulator lives for the whole module rather than per test.
 Hermetic: `parse_env_config=False`, so no TAP_CALLRAIL_* variable or .env can leak in.
 """
 
@@ -14,10 +14,11 @@ import pytest
 import requests_mock
 from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
+from callrail_emulator import Emulator
 from tap_callrail.client import CallRailStream
 from tap_callrail.tap import TapCallRail
+from tests.callrail import API_KEY, base_config, populate, serve
 from tests.conftest import NOW, CliResult
-from tests.fake_callrail import FakeCallRail, base_config, populate
 
 CONFIG = base_config()
 
@@ -29,12 +30,14 @@ pytestmark = pytest.mark.filterwarnings(
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fake_callrail() -> Iterator[FakeCallRail]:
+def callrail() -> Iterator[Emulator]:
     with pytest.MonkeyPatch.context() as patch, requests_mock.Mocker() as mocker:
         patch.setattr(CallRailStream, "now", lambda self: NOW)
-        fake = FakeCallRail(mocker, now=NOW, page_size=2)
-        populate(fake)
-        yield fake
+        emu = Emulator(accounts=0, api_key=API_KEY, now=NOW)
+        emu.set_paging(page_size=2)
+        populate(emu)
+        serve(emu, mocker)
+        yield emu
 
 
 TestTapCallRail = get_tap_test_class(
@@ -49,14 +52,14 @@ TestTapCallRail = get_tap_test_class(
 
 
 def test_discover_lists_the_twelve_streams_with_keys_and_makes_no_request(
-    fake_callrail: FakeCallRail, cli: Callable[..., CliResult]
+    callrail: Emulator, cli: Callable[..., CliResult]
 ) -> None:
-    before = len(fake_callrail.mocker.request_history)
+    before = len(callrail.requests)
 
     result = cli(CONFIG, "--discover")
 
     assert result.exit_code == 0, result.output[-2000:]
-    assert len(fake_callrail.mocker.request_history) == before
+    assert len(callrail.requests) == before
     catalog = json.loads(result.stdout)
     keys = {s["tap_stream_id"]: s["key_properties"] for s in catalog["streams"]}
     assert keys == {
@@ -107,7 +110,7 @@ def test_about_lists_the_emit_activate_version_messages_setting(cli: Callable[..
     assert "| emit_activate_version_messages |" in result.stdout
 
 
-def test_connection_test_reads_and_exits_cleanly(fake_callrail: FakeCallRail, cli: Callable[..., CliResult]) -> None:
+def test_connection_test_reads_and_exits_cleanly(callrail: Emulator, cli: Callable[..., CliResult]) -> None:
     result = cli(CONFIG, "--test")
 
     assert result.exit_code == 0, result.output[-2000:]

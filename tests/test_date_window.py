@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.timeutil import retention_floor
+from tests.callrail import base_config, populate, run_sync, sent
 from tests.conftest import NOW
-from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
 
 DATED = ("calls", "form_submissions", "text_messages")
 MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$")
@@ -30,37 +31,37 @@ def _state(stream: str, key: str, *partitions: tuple[str, str]) -> dict:
     }
 
 
-def _window(fake: FakeCallRail, stream: str, account: str = "ACC01") -> tuple[str, str]:
-    windows = {(r.params["start_date"], r.params["end_date"]) for r in fake.requests(stream, account)}
+def _window(fake: Emulator, stream: str, account: str = "ACC01") -> tuple[str, str]:
+    windows = {(r.params["start_date"], r.params["end_date"]) for r in sent(fake, stream, account)}
     assert len(windows) == 1, windows
     return windows.pop()
 
 
 @pytest.mark.parametrize("stream", DATED)
-def test_dated_streams_always_send_start_end_and_time_zone(fake: FakeCallRail, stream: str) -> None:
-    fake.page_size = 1
+def test_dated_streams_always_send_start_end_and_time_zone(fake: Emulator, stream: str) -> None:
+    fake.set_paging(page_size=1)
     populate(fake)
 
     run_sync(base_config(), streams={stream})
 
-    assert len(fake.requests(stream)) > 2
-    for request in fake.requests(stream):
+    assert len(sent(fake, stream)) > 2
+    for request in sent(fake, stream):
         assert MINUTE.match(request.params["start_date"]), request.params
         assert MINUTE.match(request.params["end_date"]), request.params
         assert request.params["time_zone"] == "Etc/UTC"
 
 
 @pytest.mark.parametrize(("stream", "key"), [("calls", "start_time"), ("form_submissions", "submitted_at")])
-def test_incremental_streams_sort_ascending_on_their_replication_key(fake: FakeCallRail, stream: str, key: str) -> None:
+def test_incremental_streams_sort_ascending_on_their_replication_key(fake: Emulator, stream: str, key: str) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(), streams={stream})
 
-    assert {(r.params["sort"], r.params["order"]) for r in fake.requests(stream)} == {(key, "asc")}
+    assert {(r.params["sort"], r.params["order"]) for r in sent(fake, stream)} == {(key, "asc")}
 
 
 @pytest.mark.parametrize("stream", DATED)
-def test_first_run_reads_from_start_date_to_now(fake: FakeCallRail, stream: str) -> None:
+def test_first_run_reads_from_start_date_to_now(fake: Emulator, stream: str) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(start_date="2026-11-01"), streams={stream})
@@ -68,7 +69,7 @@ def test_first_run_reads_from_start_date_to_now(fake: FakeCallRail, stream: str)
     assert _window(fake, stream) == ("2026-11-01T00:00", "2026-11-26T12:00")
 
 
-def test_start_date_with_an_offset_is_sent_in_utc(fake: FakeCallRail) -> None:
+def test_start_date_with_an_offset_is_sent_in_utc(fake: Emulator) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(start_date="2026-11-01T08:30:00-05:00"), streams={"calls"})
@@ -77,7 +78,7 @@ def test_start_date_with_an_offset_is_sent_in_utc(fake: FakeCallRail) -> None:
 
 
 @pytest.mark.parametrize("stream", DATED)
-def test_without_start_date_reading_starts_at_the_retention_floor(fake: FakeCallRail, stream: str) -> None:
+def test_without_start_date_reading_starts_at_the_retention_floor(fake: Emulator, stream: str) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(start_date=None), streams={stream})
@@ -86,7 +87,7 @@ def test_without_start_date_reading_starts_at_the_retention_floor(fake: FakeCall
 
 
 def test_start_date_older_than_retention_is_clamped_with_a_warning(
-    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+    fake: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     populate(fake, accounts=1)
 
@@ -106,7 +107,7 @@ def test_retention_floor_is_25_months_back_plus_one_day() -> None:
 
 
 @pytest.mark.parametrize(("stream", "key"), [("calls", "start_time"), ("form_submissions", "submitted_at")])
-def test_delta_run_starts_lookback_days_before_the_bookmark(fake: FakeCallRail, stream: str, key: str) -> None:
+def test_delta_run_starts_lookback_days_before_the_bookmark(fake: Emulator, stream: str, key: str) -> None:
     populate(fake, accounts=1)
     state = _state(stream, key, ("ACC01", "2026-11-20T15:30:45.123456Z"))
 
@@ -115,7 +116,7 @@ def test_delta_run_starts_lookback_days_before_the_bookmark(fake: FakeCallRail, 
     assert _window(fake, stream) == ("2026-11-13T15:30", "2026-11-26T12:00")
 
 
-def test_lookback_of_zero_starts_at_the_bookmark_minute(fake: FakeCallRail) -> None:
+def test_lookback_of_zero_starts_at_the_bookmark_minute(fake: Emulator) -> None:
     populate(fake, accounts=1)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z"))
 
@@ -124,7 +125,7 @@ def test_lookback_of_zero_starts_at_the_bookmark_minute(fake: FakeCallRail) -> N
     assert _window(fake, "calls")[0] == "2026-11-20T15:30"
 
 
-def test_bookmark_with_an_offset_is_compared_as_an_instant(fake: FakeCallRail) -> None:
+def test_bookmark_with_an_offset_is_compared_as_an_instant(fake: Emulator) -> None:
     populate(fake, accounts=1)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T10:30:00-05:00"))
 
@@ -133,7 +134,7 @@ def test_bookmark_with_an_offset_is_compared_as_an_instant(fake: FakeCallRail) -
     assert _window(fake, "calls")[0] == "2026-11-19T15:30"
 
 
-def test_start_date_later_than_bookmark_minus_lookback_wins(fake: FakeCallRail) -> None:
+def test_start_date_later_than_bookmark_minus_lookback_wins(fake: Emulator) -> None:
     populate(fake, accounts=1)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
 
@@ -142,7 +143,7 @@ def test_start_date_later_than_bookmark_minus_lookback_wins(fake: FakeCallRail) 
     assert _window(fake, "calls")[0] == "2026-11-18T00:00"
 
 
-def test_each_account_starts_from_its_own_bookmark(fake: FakeCallRail) -> None:
+def test_each_account_starts_from_its_own_bookmark(fake: Emulator) -> None:
     populate(fake, accounts=2)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
 
@@ -152,7 +153,7 @@ def test_each_account_starts_from_its_own_bookmark(fake: FakeCallRail) -> None:
     assert _window(fake, "calls", "ACC02")[0] == "2026-11-01T00:00"
 
 
-def test_text_messages_read_the_whole_window_whatever_the_state(fake: FakeCallRail) -> None:
+def test_text_messages_read_the_whole_window_whatever_the_state(fake: Emulator) -> None:
     populate(fake, accounts=1)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:00.000000Z"))
 
@@ -162,7 +163,7 @@ def test_text_messages_read_the_whole_window_whatever_the_state(fake: FakeCallRa
 
 
 @pytest.mark.parametrize("stream", DATED)
-def test_end_date_bounds_the_window_and_the_records(fake: FakeCallRail, stream: str) -> None:
+def test_end_date_bounds_the_window_and_the_records(fake: Emulator, stream: str) -> None:
     populate(fake, accounts=1)
     key = {"calls": "start_time", "form_submissions": "submitted_at", "text_messages": "last_message_at"}[stream]
 
@@ -172,7 +173,7 @@ def test_end_date_bounds_the_window_and_the_records(fake: FakeCallRail, stream: 
     assert all(r[key] < "2026-11-18T18:46" for r in result.records(stream))
 
 
-def test_date_only_end_date_includes_that_whole_day(fake: FakeCallRail) -> None:
+def test_date_only_end_date_includes_that_whole_day(fake: Emulator) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(start_date="2026-11-01", end_date="2026-11-20"), streams={"calls"})

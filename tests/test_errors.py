@@ -11,11 +11,10 @@ from collections.abc import Callable
 
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.errors import CallRailAuthError, CallRailRequestError
+from tests.callrail import API_KEY, base_config, populate, run_sync, sent
 from tests.conftest import CliResult
-from tests.fake_callrail import API_KEY, FakeCallRail, base_config, populate, run_sync
-
-FORBIDDEN = {"error": "You do not have permission to perform the requested action"}
 
 
 def _stopped_cleanly(result: CliResult) -> bool:
@@ -30,7 +29,7 @@ def _error_lines(text: str) -> list[str]:
 # -- 401 ------------------------------------------------------------------------------------------
 
 
-def test_rejected_api_key_stops_at_once_naming_the_setting_not_the_key(fake: FakeCallRail) -> None:
+def test_rejected_api_key_stops_at_once_naming_the_setting_not_the_key(fake: Emulator) -> None:
     populate(fake)
     fake.api_key = "the-real-key"
 
@@ -42,22 +41,22 @@ def test_rejected_api_key_stops_at_once_naming_the_setting_not_the_key(fake: Fak
     assert "401" in message
     assert API_KEY not in message
     assert "\n" not in message
-    assert len(fake.mocker.request_history) == 1
+    assert len(fake.requests) == 1
 
 
-def test_key_revoked_mid_run_stops_on_the_401_of_a_lower_stream(fake: FakeCallRail) -> None:
+def test_key_revoked_mid_run_stops_on_the_401_of_a_lower_stream(fake: Emulator) -> None:
     populate(fake)
-    fake.fail("calls", "ACC01", 401, {"error": "HTTP Token: Access denied."})
+    fake.persistent_fault(401, "/a/ACC01/calls.json")
 
     with pytest.raises(CallRailAuthError, match="api_key"):
         run_sync(base_config(max_retries=5, backoff_max_seconds=1), streams={"calls", "leads"})
 
-    assert len(fake.requests("calls", "ACC01")) == 1
-    assert not fake.requests("calls", "ACC02")
+    assert len(sent(fake, "calls", "ACC01")) == 1
+    assert not sent(fake, "calls", "ACC02")
 
 
 def test_cli_rejected_api_key_exits_non_zero_with_one_line_and_no_traceback(
-    fake: FakeCallRail, cli: Callable[..., CliResult]
+    fake: Emulator, cli: Callable[..., CliResult]
 ) -> None:
     populate(fake)
     fake.api_key = "the-real-key"
@@ -77,10 +76,10 @@ def test_cli_rejected_api_key_exits_non_zero_with_one_line_and_no_traceback(
 
 
 def test_403_skips_that_account_of_the_stream_and_the_sync_finishes(
-    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+    fake: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     populate(fake)
-    fake.fail("leads", "ACC01", 403, FORBIDDEN)
+    fake.forbid("ACC01", "leads")
 
     with caplog.at_level(logging.WARNING):
         result = run_sync(base_config())
@@ -95,10 +94,10 @@ def test_403_skips_that_account_of_the_stream_and_the_sync_finishes(
 
 
 def test_403_for_one_company_names_stream_account_and_company_and_keeps_the_others(
-    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+    fake: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     populate(fake)
-    fake.fail("outbound_caller_ids", "ACC01", 403, FORBIDDEN, company_id="COM01B")
+    fake.persistent_fault(403, "/a/ACC01/caller_ids.json", company_id="COM01B")
 
     with caplog.at_level(logging.WARNING):
         result = run_sync(base_config(), streams={"outbound_caller_ids"})
@@ -109,9 +108,9 @@ def test_403_for_one_company_names_stream_account_and_company_and_keeps_the_othe
     assert all(name in warnings[0] for name in ("outbound_caller_ids", "ACC01", "COM01B"))
 
 
-def test_403_on_an_incremental_stream_skips_the_partition_and_keeps_other_bookmarks(fake: FakeCallRail) -> None:
+def test_403_on_an_incremental_stream_skips_the_partition_and_keeps_other_bookmarks(fake: Emulator) -> None:
     populate(fake)
-    fake.fail("form_submissions", "ACC02", 403, FORBIDDEN)
+    fake.forbid("ACC02", "form_submissions")
 
     result = run_sync(base_config(), streams={"form_submissions"})
 
@@ -122,9 +121,9 @@ def test_403_on_an_incremental_stream_skips_the_partition_and_keeps_other_bookma
     assert bookmarked == {"ACC01"}
 
 
-def test_403_skipped_full_table_stream_emits_no_activate_version(fake: FakeCallRail) -> None:
+def test_403_skipped_full_table_stream_emits_no_activate_version(fake: Emulator) -> None:
     populate(fake)
-    fake.fail("leads", "ACC02", 403, FORBIDDEN)
+    fake.forbid("ACC02", "leads")
 
     result = run_sync(base_config(emit_activate_version_messages=True), streams={"leads", "trackers"})
 
@@ -133,9 +132,9 @@ def test_403_skipped_full_table_stream_emits_no_activate_version(fake: FakeCallR
     assert result.of_type("ACTIVATE_VERSION", "trackers")
 
 
-def test_cli_403_warns_and_exits_zero(fake: FakeCallRail, cli: Callable[..., CliResult]) -> None:
+def test_cli_403_warns_and_exits_zero(fake: Emulator, cli: Callable[..., CliResult]) -> None:
     populate(fake)
-    fake.fail("text_messages", "ACC01", 403, FORBIDDEN)
+    fake.forbid("ACC01", "text_messages")
 
     result = cli(base_config())
     code, output = result.exit_code, result.output
@@ -149,9 +148,9 @@ def test_cli_403_warns_and_exits_zero(fake: FakeCallRail, cli: Callable[..., Cli
 # -- 400 ------------------------------------------------------------------------------------------
 
 
-def test_400_stops_with_callrails_message_and_the_stream(fake: FakeCallRail) -> None:
+def test_400_stops_with_callrails_message_and_the_stream(fake: Emulator) -> None:
     populate(fake)
-    fake.fail("calls", "ACC01", 400, {"error": "Invalid field requested: utmz"})
+    fake.persistent_fault(400, "/a/ACC01/calls.json", message="Invalid field requested: utmz")
 
     with pytest.raises(CallRailRequestError) as raised:
         run_sync(base_config(max_retries=5, backoff_max_seconds=1), streams={"calls"})
@@ -161,14 +160,14 @@ def test_400_stops_with_callrails_message_and_the_stream(fake: FakeCallRail) -> 
     assert "calls" in message
     assert "400" in message
     assert "\n" not in message
-    assert len(fake.requests("calls")) == 1
+    assert len(sent(fake, "calls")) == 1
 
 
 def test_cli_400_exits_non_zero_with_callrails_message_and_no_traceback(
-    fake: FakeCallRail, cli: Callable[..., CliResult]
+    fake: Emulator, cli: Callable[..., CliResult]
 ) -> None:
     populate(fake)
-    fake.fail("trackers", "ACC02", 400, {"error": "You must have at least one active company."})
+    fake.persistent_fault(400, "/a/ACC02/trackers.json", message="You must have at least one active company.")
 
     result = cli(base_config())
     code, output = result.exit_code, result.output
@@ -180,9 +179,9 @@ def test_cli_400_exits_non_zero_with_callrails_message_and_no_traceback(
     assert errors and "trackers" in errors[0], output[-2000:]
 
 
-def test_403_on_the_company_list_skips_the_fan_outs_of_that_account(fake: FakeCallRail) -> None:
+def test_403_on_the_company_list_skips_the_fan_outs_of_that_account(fake: Emulator) -> None:
     populate(fake)
-    fake.fail("companies", "ACC01", 403, FORBIDDEN)
+    fake.forbid("ACC01", "companies")
 
     result = run_sync(base_config(), streams={"companies", "integrations"})
 
@@ -197,7 +196,7 @@ def test_403_on_the_company_list_skips_the_fan_outs_of_that_account(fake: FakeCa
     ("setting", "value"), [("account_ids", ["ACC01", "ACC77"]), ("company_ids", ["COM01A", "COM77X"])]
 )
 def test_cli_unknown_configured_id_exits_non_zero_naming_it(
-    fake: FakeCallRail, cli: Callable[..., CliResult], setting: str, value: list[str]
+    fake: Emulator, cli: Callable[..., CliResult], setting: str, value: list[str]
 ) -> None:
     populate(fake)
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.schemas import OPTIONAL_FIELDS
-from tests.fake_callrail import (
-    FakeCallRail,
+from tests.callrail import (
     base_config,
     deselect_properties,
     discovered_catalog,
     populate,
     run_sync,
     select_streams,
+    sent,
 )
 
 
-def _fields(fake: FakeCallRail, stream: str) -> list[set[str] | None]:
-    return [set(r.params["fields"].split(",")) if "fields" in r.params else None for r in fake.requests(stream)]
+def _fields(fake: Emulator, stream: str) -> list[set[str] | None]:
+    return [set(r.params["fields"].split(",")) if "fields" in r.params else None for r in sent(fake, stream)]
 
 
-def test_calls_request_every_optional_field_when_all_are_selected(fake: FakeCallRail) -> None:
+def test_calls_request_every_optional_field_when_all_are_selected(fake: Emulator) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(), streams={"calls"})
@@ -28,7 +29,7 @@ def test_calls_request_every_optional_field_when_all_are_selected(fake: FakeCall
     assert _fields(fake, "calls") == [set(OPTIONAL_FIELDS["calls"])]
 
 
-def test_a_field_deselected_in_the_catalog_leaves_the_request_and_the_records(fake: FakeCallRail) -> None:
+def test_a_field_deselected_in_the_catalog_leaves_the_request_and_the_records(fake: Emulator) -> None:
     populate(fake, accounts=1)
     config = base_config()
     catalog = deselect_properties(select_streams(config, {"calls"}), "calls", {"note", "value"})
@@ -41,18 +42,18 @@ def test_a_field_deselected_in_the_catalog_leaves_the_request_and_the_records(fa
 
 
 @pytest.mark.parametrize("stream", ["calls", "form_submissions", "trackers", "companies", "text_messages"])
-def test_deselecting_every_optional_field_drops_the_fields_parameter(fake: FakeCallRail, stream: str) -> None:
+def test_deselecting_every_optional_field_drops_the_fields_parameter(fake: Emulator, stream: str) -> None:
     populate(fake, accounts=1)
     config = base_config()
     catalog = deselect_properties(select_streams(config, {stream}), stream, set(OPTIONAL_FIELDS[stream]))
 
     run_sync(config, catalog=catalog)
 
-    assert fake.requests(stream)
-    assert _fields(fake, stream) == [None] * len(fake.requests(stream))
+    assert sent(fake, stream)
+    assert _fields(fake, stream) == [None] * len(sent(fake, stream))
 
 
-def test_configured_accounts_request_numeric_id_only_when_selected(fake: FakeCallRail) -> None:
+def test_configured_accounts_request_numeric_id_only_when_selected(fake: Emulator) -> None:
     populate(fake, accounts=1)
     config = base_config(account_ids=["ACC01"])
     catalog = deselect_properties(select_streams(config, {"accounts"}), "accounts", {"numeric_id"})
@@ -60,32 +61,32 @@ def test_configured_accounts_request_numeric_id_only_when_selected(fake: FakeCal
     run_sync(config, streams={"accounts"})
     run_sync(config, catalog=catalog)
 
-    asked = [r.params.get("fields") for r in fake.requests("account")]
+    asked = [r.params.get("fields") for r in sent(fake, "account")]
     assert "numeric_id" in asked
     assert asked[-1] is None
 
 
-def test_fields_never_name_anything_outside_the_documented_optional_fields(fake: FakeCallRail) -> None:
-    fake.page_size = 2
+def test_fields_never_name_anything_outside_the_documented_optional_fields(fake: Emulator) -> None:
+    fake.set_paging(page_size=2)
     populate(fake)
 
     run_sync(base_config())
 
-    sent = [r for r in fake.requests() if "fields" in r.params]
-    assert {r.stream for r in sent} >= {"calls", "form_submissions", "trackers", "companies", "text_messages"}
-    for request in sent:
+    asked = [r for r in sent(fake) if "fields" in r.params]
+    assert {r.stream for r in asked} >= {"calls", "form_submissions", "trackers", "companies", "text_messages"}
+    for request in asked:
         stream = "accounts" if request.stream == "account" else str(request.stream)
         assert set(request.params["fields"].split(",")) <= OPTIONAL_FIELDS[stream], request
 
 
 @pytest.mark.parametrize("stream", [s for s, names in OPTIONAL_FIELDS.items() if not names])
-def test_streams_without_optional_fields_send_no_fields_parameter(fake: FakeCallRail, stream: str) -> None:
+def test_streams_without_optional_fields_send_no_fields_parameter(fake: Emulator, stream: str) -> None:
     populate(fake, accounts=1)
 
     run_sync(base_config(), streams={stream})
 
-    assert fake.requests(stream)
-    assert all("fields" not in r.params for r in fake.requests(stream))
+    assert sent(fake, stream)
+    assert all("fields" not in r.params for r in sent(fake, stream))
 
 
 def test_single_call_only_fields_are_not_part_of_the_calls_stream() -> None:

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.masking import MASK, mask_secrets
-from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+from tests.callrail import base_config, populate, run_sync
 
 
 @pytest.mark.parametrize(
@@ -57,15 +58,17 @@ def test_plain_urls_and_other_values_are_left_alone() -> None:
     assert mask_secrets(config) == config
 
 
-def test_integrations_and_caller_ids_are_emitted_with_their_secrets_masked(fake: FakeCallRail) -> None:
+def test_integrations_and_caller_ids_are_emitted_with_their_secrets_masked(fake: Emulator) -> None:
     populate(fake, accounts=1)
-    fake.records("integrations", "ACC01")[0]["config"] = {
+    first = fake.records("integrations", "ACC01")[0]["id"]
+    config = {
         "api_key": "thirdparty-secret",
         "keywords": "plumbing",
         "url": "https://user:pw@crm.example.com/in",
         "channel_webhook": "https://hooks.slack.com/services/T000/B000/XXXXXXXX",
         "options": {"password": "hunter2", "mode": "json"},
     }
+    fake.put("integrations", "ACC01", [{"id": first, "config": config}])
 
     result = run_sync(base_config(), streams={"integrations", "outbound_caller_ids"})
 

@@ -8,10 +8,11 @@ from decimal import Decimal
 import jsonschema
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.normalize import RecordNormalizer
 from tap_callrail.schemas import SCHEMAS
 from tap_callrail.timeutil import canonical_timestamp
-from tests.fake_callrail import FakeCallRail, base_config, make_call, populate, run_sync
+from tests.callrail import base_config, make_call, populate, run_sync
 
 CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -43,13 +44,15 @@ def test_callrail_timestamps_become_canonical_utc(callrail: str, emitted: str) -
     assert canonical_timestamp(callrail) == emitted
 
 
-def test_call_timestamps_are_emitted_in_utc_including_nested_ones(fake: FakeCallRail) -> None:
+def test_call_timestamps_are_emitted_in_utc_including_nested_ones(fake: Emulator) -> None:
     fake.add_account("ACC01")
-    fake.add(
+    fake.put(
         "calls",
         "ACC01",
-        make_call(1, "COM01A", "2026-11-10T09:15:30.250-05:00"),
-        make_call(2, "COM01A", "2026-11-11 03:43:50 -0500", created_at="2026-11-11T08:43:51Z"),
+        [
+            make_call(1, "COM01A", "2026-11-10T09:15:30.250-05:00"),
+            make_call(2, "COM01A", "2026-11-11 03:43:50 -0500", created_at="2026-11-11T08:43:51Z"),
+        ],
     )
 
     result = run_sync(base_config(), streams={"calls"})
@@ -107,18 +110,18 @@ def test_tag_id_sent_as_a_string_becomes_an_integer() -> None:
     assert RecordNormalizer(SCHEMAS["tags"])({"id": "42", "name": "VIP"})["id"] == 42
 
 
-def test_every_emitted_record_validates_against_its_stream_schema(fake: FakeCallRail) -> None:
-    fake.page_size = 2
+def test_every_emitted_record_validates_against_its_stream_schema(fake: Emulator) -> None:
+    fake.set_paging(page_size=2)
     populate(fake)
-    fake.add(
+    fake.put(
         "calls",
         "ACC01",
-        make_call(9, "COM01A", "2026-11-12T10:00:00-05:00", id=555001, recording_duration=12, value="$12.50"),
+        [make_call(9, "COM01A", "2026-11-12T10:00:00-05:00", id=555001, recording_duration=12, value="$12.50")],
     )
-    fake.add(
+    fake.put(
         "tags",
         "ACC01",
-        {"id": "4242", "name": "String id", "tag_level": "account", "created_at": "2025-04-01 08:00:00 -0400"},
+        [{"id": "4242", "name": "String id", "tag_level": "account", "created_at": "2025-04-01 08:00:00 -0400"}],
     )
 
     result = run_sync(base_config())

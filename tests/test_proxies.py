@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.fake_callrail import base_config, run_sync
+from tests.callrail import base_config, run_sync
 
 ACCOUNTS_PAGE = {
     "page": 1,

@@ -10,8 +10,9 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+from callrail_emulator import Emulator
 from tap_callrail.tap import TapCallRail
-from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+from tests.callrail import base_config, populate, run_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -54,7 +55,7 @@ def _readme_stream_maps_yaml() -> dict:
     return yaml.safe_load(block)["config"]["stream_maps"]
 
 
-def test_readme_pii_recipe_hashes_caller_details(fake: FakeCallRail) -> None:
+def test_readme_pii_recipe_hashes_caller_details(fake: Emulator) -> None:
     populate(fake, accounts=1)
     raw = {c["id"]: c for c in fake.records("calls", "ACC01")}
 
@@ -73,7 +74,7 @@ def test_readme_pii_recipe_hashes_caller_details(fake: FakeCallRail) -> None:
         assert form.get("customer_email") is None or re.fullmatch(r"[0-9a-f]{32}", form["customer_email"])
 
 
-def test_readme_one_run_stream_map_hashes_the_phone_number(fake: FakeCallRail) -> None:
+def test_readme_one_run_stream_map_hashes_the_phone_number(fake: Emulator) -> None:
     populate(fake, accounts=1)
 
     result = run_sync(base_config(stream_maps=_readme_stream_maps_env()), streams={"calls"})

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
+from callrail_emulator import Emulator
 from tap_callrail.api import parse_json
 from tap_callrail.normalize import UNCHANGED
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
-from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+from tests.callrail import base_config, populate, run_sync
 
 
 @pytest.mark.parametrize(
@@ -52,11 +53,11 @@ def test_floats_are_kept_bit_for_bit() -> None:
 
 
 def test_a_property_the_schema_lacks_is_dropped_with_one_warning(
-    fake: FakeCallRail, caplog: pytest.LogCaptureFixture
+    fake: Emulator, caplog: pytest.LogCaptureFixture
 ) -> None:
     populate(fake, accounts=1)
-    for record in fake.records("calls", "ACC01"):
-        record["brand_new_field"] = "CallRail added it"  # as a new CallRail field: on every record
+    added = [{"id": c["id"], "brand_new_field": "CallRail added it"} for c in fake.records("calls", "ACC01")]
+    fake.put("calls", "ACC01", added)  # as a new CallRail field: on every record
     with caplog.at_level(logging.WARNING):
         result = run_sync(base_config(), streams={"calls"})
     assert result.records("calls")

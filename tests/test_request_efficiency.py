@@ -7,17 +7,18 @@ from __future__ import annotations
 
 from collections import Counter
 
+from callrail_emulator import Emulator
 from tap_callrail.schemas import SCHEMAS
-from tests.fake_callrail import FakeCallRail, base_config, populate, run_sync
+from tests.callrail import base_config, populate, run_sync, sent
 
 ALL_STREAMS = set(SCHEMAS)
 
 
-def request_counts(fake: FakeCallRail) -> Counter[tuple[str | None, str | None, str]]:
-    return Counter((r.path, r.params.get("company_id"), r.params.get("page", "")) for r in fake.requests())
+def request_counts(fake: Emulator) -> Counter[tuple[str | None, str | None, str]]:
+    return Counter((r.path, r.params.get("company_id"), r.params.get("page", "")) for r in sent(fake))
 
 
-def test_a_full_sync_requests_every_page_once(fake: FakeCallRail) -> None:
+def test_a_full_sync_requests_every_page_once(fake: Emulator) -> None:
     populate(fake)
 
     result = run_sync(base_config(), streams=ALL_STREAMS)
@@ -25,23 +26,23 @@ def test_a_full_sync_requests_every_page_once(fake: FakeCallRail) -> None:
     assert result.records("integrations") and result.records("outbound_caller_ids")
     repeated = {request: n for request, n in request_counts(fake).items() if n > 1}
     assert repeated == {}
-    assert len(fake.requests("companies")) == 2  # one per account, shared with the per-company streams
+    assert len(sent(fake, "companies")) == 2  # one per account, shared with the per-company streams
 
 
-def test_configured_accounts_are_fetched_once_each(fake: FakeCallRail) -> None:
+def test_configured_accounts_are_fetched_once_each(fake: Emulator) -> None:
     populate(fake)
 
     result = run_sync(base_config(account_ids=["100000001", "ACC02"]), streams={"accounts", "leads"})
 
     assert sorted(r["id"] for r in result.records("accounts")) == ["ACC01", "ACC02"]
-    assert sorted(r.path for r in fake.requests("account")) == ["/v3/a/100000001.json", "/v3/a/ACC02.json"]
+    assert sorted(r.path for r in sent(fake, "account")) == ["/v3/a/100000001.json", "/v3/a/ACC02.json"]
 
 
-def test_per_company_streams_list_companies_themselves_when_companies_are_not_synced(fake: FakeCallRail) -> None:
+def test_per_company_streams_list_companies_themselves_when_companies_are_not_synced(fake: Emulator) -> None:
     populate(fake)
 
     result = run_sync(base_config(), streams={"integrations"})
 
     assert {r["account_id"] for r in result.records("integrations")} == {"ACC01", "ACC02"}
-    assert len(fake.requests("companies")) == 2
-    assert len(fake.requests("accounts")) == 1
+    assert len(sent(fake, "companies")) == 2
+    assert len(sent(fake, "accounts")) == 1

@@ -13,6 +13,7 @@ import pytest
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from callrail_emulator import Emulator
 from tap_callrail.sdk_compat import (
     ActivateVersionAfterCompleteRead,
     AfterSyncHook,
@@ -20,7 +21,7 @@ from tap_callrail.sdk_compat import (
     SettingsCheckedFirst,
 )
 from tap_callrail.tap import TapCallRail
-from tests.fake_callrail import FakeCallRail, base_config, make_call, populate, run_sync
+from tests.callrail import base_config, make_call, populate, run_sync
 
 
 def test_each_overridden_sdk_member_still_exists_where_the_mixin_expects_it() -> None:
@@ -39,7 +40,7 @@ def test_each_overridden_sdk_member_still_exists_where_the_mixin_expects_it() ->
 
 
 def test_records_carry_the_version_set_before_the_sdks_sync_and_activate_version_follows_them(
-    fake: FakeCallRail,
+    fake: Emulator,
 ) -> None:
     # ActivateVersionAfterCompleteRead sets `_stream_version` and relies on the SDK's RECORD
     # messages carrying it; without it the target would mark the rows just loaded deleted.
@@ -55,11 +56,11 @@ def test_records_carry_the_version_set_before_the_sdks_sync_and_activate_version
 
 
 def test_the_sdk_advances_a_sorted_streams_bookmark_through_increment_stream_state(
-    fake: FakeCallRail, monkeypatch: pytest.MonkeyPatch
+    fake: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # BookmarkNeverPastNow filters there: if the SDK stopped calling it, a future value would pass.
     fake.add_account("ACC01")
-    fake.add("calls", "ACC01", *[make_call(i, "COM01A", f"2026-11-20T10:0{i}:00Z") for i in range(3)])
+    fake.put("calls", "ACC01", [make_call(i, "COM01A", f"2026-11-20T10:0{i}:00Z") for i in range(3)])
     seen: list[str] = []
     original = BookmarkNeverPastNow._increment_stream_state
 
@@ -96,7 +97,7 @@ def test_the_sdk_validates_settings_through_validate_config() -> None:
     assert "api_key" in raised.value.errors[0]
 
 
-def test_the_sync_report_is_logged_after_the_last_stream(fake: FakeCallRail, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_sync_report_is_logged_after_the_last_stream(fake: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     populate(fake, accounts=1)
 
     with caplog.at_level(logging.INFO):

@@ -6,19 +6,21 @@ import json
 from collections.abc import Callable
 
 import pytest
+import requests_mock as rm
 
+from callrail_emulator import Emulator
 from tap_callrail.settings import api_key_problem, config_problems, state_problems
+from tests.callrail import base_config
 from tests.conftest import CliResult
-from tests.fake_callrail import FakeCallRail, base_config
 
 
-def _assert_refused(result: CliResult, fake: FakeCallRail, *names: str) -> None:
+def _assert_refused(result: CliResult, http: rm.Mocker, *names: str) -> None:
     assert result.exit_code != 0
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
     naming = [line for line in result.output.splitlines() if all(name in line for name in names)]
     assert len(naming) == 1, result.output[-2000:]
-    assert not fake.mocker.request_history
+    assert not http.request_history
 
 
 @pytest.mark.parametrize(
@@ -42,14 +44,18 @@ def _assert_refused(result: CliResult, fake: FakeCallRail, *names: str) -> None:
     ],
 )
 def test_bad_setting_is_refused_with_one_line_naming_it(
-    fake: FakeCallRail, cli: Callable[..., CliResult], overrides: dict, names: tuple[str, ...]
+    fake: Emulator,
+    requests_mock: rm.Mocker,
+    cli: Callable[..., CliResult],
+    overrides: dict,
+    names: tuple[str, ...],
 ) -> None:
     config = base_config()
     config.update(overrides)
 
     result = cli({k: v for k, v in config.items() if v is not None})
 
-    _assert_refused(result, fake, *names)
+    _assert_refused(result, requests_mock, *names)
 
 
 def test_every_problem_is_reported_not_just_the_first() -> None:
@@ -71,11 +77,11 @@ def test_valid_settings_raise_no_problem() -> None:
     ['{"bookmarks": {', "[]", '{"bookmarks": []}', '{"bookmarks": {"calls": 5}}'],
 )
 def test_malformed_state_file_is_refused_with_one_line(
-    fake: FakeCallRail, cli: Callable[..., CliResult], state: str
+    fake: Emulator, requests_mock: rm.Mocker, cli: Callable[..., CliResult], state: str
 ) -> None:
     result = cli(base_config(), state=state)
 
-    _assert_refused(result, fake, "--state")
+    _assert_refused(result, requests_mock, "--state")
 
 
 def test_empty_state_file_means_no_state() -> None:

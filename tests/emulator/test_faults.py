@@ -76,3 +76,34 @@ def test_request_log_records_path_query_status_and_account(
     assert emu.request_count() == 1
     emu.reset_requests()
     assert emu.request_count() == 0
+
+
+def test_persistent_fault_of_one_path_and_company(
+    client: Client, account: str, emu: Emulator
+) -> None:
+    company = emu.company_ids(account)[0]
+    emu.persistent_fault(400, f"/a/{account}/integrations.json", company_id=company,
+                         message="Invalid field requested: utmz")
+    emu.persistent_fault(401, f"/a/{account}/users.json")
+    failed = client.get(f"/a/{account}/integrations.json", company_id=company)
+    assert failed.status_code == 400 and failed.json() == {"error": "Invalid field requested: utmz"}
+    other = emu.company_ids(account)[1]
+    assert client.get(f"/a/{account}/integrations.json", company_id=other).status_code == 200
+    denied = client.get(f"/a/{account}/users.json")
+    assert denied.status_code == 401 and denied.text == "HTTP Token: Access denied."
+    assert client.get(f"/a/{account}/tags.json").status_code == 200
+    emu.clear_faults()
+    assert client.get(f"/a/{account}/users.json").status_code == 200
+
+
+def test_request_log_names_the_stream_asked_for(
+    client: Client, account: str, emu: Emulator
+) -> None:
+    emu.reset_requests()
+    client.get("/a.json")
+    client.get(f"/a/{account}.json")
+    client.get(f"/a/{account}/text-messages.json")
+    client.get(f"/a/{account}/calls/CAL0.json")
+    client.get("/a/nowhere")
+    streams = [r["stream"] for r in emu.requests]
+    assert streams == ["accounts", "account", "text_messages", "call", None]

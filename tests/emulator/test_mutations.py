@@ -101,3 +101,17 @@ def test_control_surface_drives_a_running_emulator(account: str, emu: Emulator) 
     bad = requests.post(f"{root}/mark_spam", json={"account_id": account, "call_id": "CALx"},
                         timeout=5)
     assert bad.status_code == 400
+
+
+def test_after_page_hook_runs_once_after_that_page_is_served(
+    client: Client, account: str, emu: Emulator
+) -> None:
+    victim = sorted(emu.ids("leads", account))[0]
+    emu.after_page("leads", account, 2, lambda e: e.delete("leads", account, victim))
+    assert client.ok(f"/a/{account}/leads.json", per_page=5)["total_records"] == 20
+    emu.persistent_fault(503, "leads.json")
+    assert client.get(f"/a/{account}/leads.json", per_page=5, page=2).status_code == 503
+    emu.clear_faults()
+    assert client.ok(f"/a/{account}/leads.json", per_page=5, page=2)["total_records"] == 20
+    assert client.ok(f"/a/{account}/leads.json", per_page=5, page=2)["total_records"] == 19
+    assert victim not in emu.ids("leads", account)

@@ -60,3 +60,19 @@ def test_link_header_points_to_the_next_page_until_the_last(client: Client, acco
         page=body["total_pages"],
     )
     assert "Link" not in last.headers
+
+
+def test_set_paging_serves_fewer_items_and_counts_pages_by_them(
+    client: Client, account: str, emu: Emulator
+) -> None:
+    emu.set_paging(page_size=3)
+    body = client.ok(f"/a/{account}/leads.json", per_page=250, page=7)
+    assert (body["per_page"], body["total_pages"], body["total_records"]) == (250, 7, 20)
+    assert len(body["leads"]) == 2
+    calls = client.ok(f"/a/{account}/calls.json", per_page=250, date_range="last_30_days")
+    assert len(calls["calls"]) == min(3, calls["total_records"])
+    emu.set_paging(total_pages=False)
+    body = client.ok(f"/a/{account}/leads.json")
+    assert "total_pages" not in body and body["total_records"] == 20 and len(body["leads"]) == 20
+    emu.set_paging(total_pages=False, total_records=False)
+    assert set(client.ok("/a.json")) == {"page", "per_page", "accounts"}
