@@ -356,6 +356,29 @@ class Emulator:
             records.append(record)
             return record["id"]
 
+    def _target_company(self, req: Request) -> str | None:
+        """The company the company_404/vanish_company modes aim at: sorted `position` of the account's."""
+        if self._hostile.mode not in ("company_404", "vanish_company"):
+            return None
+        target = self._hostile.company
+        if target is None:
+            token = self._api.account_token(req.path)
+            account = self._account_by_token(token) if token else None
+            if account is None:
+                return None
+            ordered = sorted(account.streams["companies"], key=lambda r: sort_value(r.get("name")))
+            if not ordered:
+                return None
+            target = self._hostile.company = ordered[self._hostile.position]["id"]
+        return str(target)
+
+    def _vanish(self, req: Request) -> None:
+        token = self._api.account_token(req.path)
+        account = self._account_by_token(token) if token else None
+        if account is not None:
+            companies = account.streams["companies"]
+            companies[:] = [c for c in companies if c["id"] != req.param("company_id")]
+
     def _shift(self, req: Request) -> None:
         """Delete the record at the hostile `position` of this list and add one at its end."""
         token = self._api.account_token(req.path)
@@ -521,7 +544,12 @@ class Emulator:
             return handle_control(self, req)
         with self._lock:
             fault = self._faults.next_fault(req)
-            if fault is None or fault.truncate:
+            gone = self._hostile.company_gone(req, self._target_company(req))
+            if gone is not None:
+                if self._hostile.mode == "vanish_company":
+                    self._vanish(req)
+                fault, response = gone, gone
+            elif fault is None or fault.truncate:
                 response = self._api.handle(self._hostile.before(req))
                 if fault is not None:
                     cut = max(1, len(response.body) // 2)

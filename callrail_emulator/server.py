@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from callrail_emulator.wire import Request
+from callrail_emulator.wire import Request, Response
 
 if TYPE_CHECKING:
     from callrail_emulator.emulator import Emulator
@@ -35,6 +36,9 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=f"http://{host}",
         )
         response = self.server.emulator.dispatch(req)
+        if response.hang:
+            time.sleep(response.hang)  # accepted, never answered
+            response = Response(0, drop=True)
         if response.drop:
             self.close_connection = True
             with contextlib.suppress(OSError):
@@ -45,8 +49,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if not response.trickle:
             self.wfile.write(response.body)
+            return
+        with contextlib.suppress(OSError):  # the client gave up
+            for byte in response.body:
+                self.wfile.write(bytes((byte,)))
+                self.wfile.flush()
+                time.sleep(response.trickle)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _serve
 

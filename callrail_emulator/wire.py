@@ -29,6 +29,8 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     drop: bool = False  # close the connection without answering
     truncate: bool = False  # cut the body of the real answer and send it as a 200
+    hang: float = 0.0  # seconds to hold the connection open without answering at all
+    trickle: float = 0.0  # seconds between the body's bytes, sent one at a time
 
 
 def json_response(

@@ -12,6 +12,7 @@ result of its own case.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -48,6 +49,7 @@ class Run:
     seconds: float
     account_id: str
     truth: dict[str, set[Any]]  # ids the emulator holds after the run, per stream read
+    peak_mb: float = 0.0
 
     @property
     def output(self) -> str:
@@ -91,6 +93,7 @@ def _future_bookmark(value: str) -> Callable[[Emulator], dict]:
 
 
 FAIL_FAST = {"max_retries": 1, "backoff_max_seconds": 1}
+BOUNDED = {"max_retries": 1, "backoff_max_seconds": 1, "request_timeout_seconds": 2}
 DELETES = {"emit_activate_version_messages": True}
 MANY = {"companies_per_account": 600, "integrations_per_company": 0, "caller_ids_per_company": 0}
 TWO_PAGES = {"companies_per_account": 300, "integrations_per_company": 0, "caller_ids_per_company": 0}
@@ -124,6 +127,32 @@ CASES: dict[str, Case] = {
     "key_with_trailing_newline": Case(config={"api_key": f"  {KEY}\r\n"}, streams=("accounts",)),
     "key_with_a_line_break_inside": Case(config={"api_key": KEY[:12] + "\n" + KEY[12:]}, streams=("accounts",)),
     "key_not_a_string": Case(config={"api_key": 987654321987}, streams=("accounts",)),
+    # Waits, deadlines and sizes that must be bounded.
+    "retry_after_31_years": Case(lambda emu: emu.rate_limit(1, retry_after=999999999), streams=("accounts",)),
+    "retry_after_in_year_9999": Case(
+        lambda emu: emu.rate_limit(1, retry_after=datetime(9999, 12, 31, tzinfo=timezone.utc)), streams=("accounts",)
+    ),
+    "body_one_byte_a_second": Case(_hostile("trickle", "/a.json"), {**BOUNDED, "max_retries": 0}, ("accounts",)),
+    "connection_never_answered": Case(_hostile("hang", "/a.json"), BOUNDED, ("accounts",)),
+    "gzip_bomb": Case(_hostile("gzip_bomb", "/companies.json"), FAIL_FAST),
+    "json_nested_100000_deep": Case(_hostile("deep_json", "/companies.json"), FAIL_FAST),
+    "redirect_loop": Case(_hostile("redirect_loop", "/companies.json"), FAIL_FAST),
+    "redirect_to_a_file": Case(_hostile("redirect_file", "/companies.json"), FAIL_FAST),
+    "redirect_to_another_origin": Case(_hostile("redirect_other_origin", "/companies.json"), FAIL_FAST),
+    # A company deleted while the run reads, and one that answers 404 while still listed.
+    "company_vanishes_mid_run": Case(
+        _hostile("vanish_company", None), DELETES, ("accounts", "companies", "integrations", "users")
+    ),
+    "listed_company_answers_404": Case(_hostile("company_404", None), FAIL_FAST, ("accounts", "integrations")),
+    # Values that do not fit their type, and a record without its key.
+    "values_that_do_not_fit": Case(
+        lambda emu: (
+            emu.add_bad_record("calls", emu.account_ids[0], tags=[None, {"name": None}, 5, "Kept"], answered="yes",
+                               duration=1.5),
+            emu.add_bad_record("calls", emu.account_ids[0], id=None),
+        ),
+        streams=("calls",),
+    ),
     # Numbers no column holds.
     "huge_durations": Case(
         lambda emu: [emu.add_bad_record("calls", emu.account_ids[0], duration=value)
@@ -163,11 +192,16 @@ def run_tap(workdir: Path, name: str, case: Case, catalog: dict, state: dict | N
             (workdir / f"{name}.state.json").write_text(json.dumps(state))
             argv += ["--state", str(workdir / f"{name}.state.json")]
         started = time.monotonic()
-        proc = subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
-                              check=False)
+        out, err = workdir / f"{name}.out", workdir / f"{name}.err"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)  # the rusage of exactly this child
         seconds = time.monotonic() - started
+        proc = subprocess.CompletedProcess(
+            argv, os.waitstatus_to_exitcode(status), out.read_text(errors="replace"), err.read_text(errors="replace")
+        )
         truth = {stream: emu.ids(stream) for stream in case.streams}
-        return Run(proc, list(emu.requests), seconds, emu.account_ids[0], truth)
+        return Run(proc, list(emu.requests), seconds, emu.account_ids[0], truth, usage.ru_maxrss / 1024)
     finally:
         emu.stop()
 
@@ -368,3 +402,92 @@ def test_a_call_dated_in_the_future_is_data_but_never_the_bookmark(workdir: Path
     start_dates = [r["query"]["start_date"][0] for r in second.requested("/calls.json")]
     assert start_dates and all(value < now.strftime("%Y-%m-%dT%H:%M") for value in start_dates)
     assert second.records("calls"), "the second run read calls again"
+
+
+@pytest.mark.parametrize("case", ["retry_after_31_years", "retry_after_in_year_9999"])
+def test_a_wait_beyond_max_wait_seconds_ends_the_run_at_once_saying_when_to_rerun(
+    runs: dict[str, Run], case: str
+) -> None:
+    run = runs[case]
+
+    assert run.proc.returncode == 1, run.output[-3000:]
+    assert run.seconds < 60
+    [error] = run.errors()
+    assert "max_wait_seconds=3600" in error and "run again after" in error and "days" in error
+    assert run.messages and run.messages[-1]["type"] == "STATE"  # what was read is saved
+    assert sum(1 for line in run.proc.stderr.splitlines() if "Retry-After" in line) == 1
+
+
+@pytest.mark.parametrize(("case", "bound"), [("body_one_byte_a_second", 20), ("connection_never_answered", 30)])
+def test_a_request_ends_within_request_timeout_seconds_however_slow_the_server(
+    runs: dict[str, Run], case: str, bound: float
+) -> None:
+    run = runs[case]
+
+    assert run.proc.returncode == 1, run.output[-3000:]
+    assert run.seconds < bound
+    [error] = run.errors()
+    assert "request_timeout_seconds=2" in error and "/a.json" in error
+
+
+def test_a_gzip_bomb_ends_the_run_in_one_line_with_memory_bounded(runs: dict[str, Run]) -> None:
+    run = runs["gzip_bomb"]
+
+    assert run.proc.returncode == 1, run.output[-3000:]
+    [error] = run.errors()
+    assert "larger than 256 MB" in error
+    assert run.peak_mb < 700, f"peak RSS {run.peak_mb:.0f} MB"
+
+
+@pytest.mark.parametrize(
+    ("case", "words"),
+    [
+        ("json_nested_100000_deep", ("nested deeper",)),
+        ("redirect_loop", ("redirected", "more than 5 times")),
+        ("redirect_to_a_file", ("redirected", "outside the API URL")),
+        ("redirect_to_another_origin", ("redirected", "'http://localhost", "outside the API URL")),
+    ],
+)
+def test_an_answer_the_tap_will_not_follow_is_one_line(runs: dict[str, Run], case: str, words: tuple) -> None:
+    run = runs[case]
+
+    assert run.proc.returncode == 1, run.output[-3000:]
+    [error] = run.errors()
+    assert all(word in error for word in words), error
+    assert "companies" in error
+    assert not any(r["path"] == "/etc/passwd" for r in run.requests)
+
+
+def test_a_company_deleted_while_the_run_reads_is_skipped_and_the_rest_synced(runs: dict[str, Run]) -> None:
+    run = runs["company_vanishes_mid_run"]
+
+    assert run.proc.returncode == 0, run.output[-3000:]
+    assert any("no longer lists the company" in line for line in run.warnings())
+    assert "integrations" not in run.activated()
+    assert run.records("users"), "the streams after it are synced"
+    assert len(run.records("integrations")) == len(run.truth["companies"])  # one per remaining company
+
+
+def test_a_company_still_listed_that_answers_404_stops_the_run(runs: dict[str, Run]) -> None:
+    run = runs["listed_company_answers_404"]
+
+    assert run.proc.returncode == 1, run.output[-3000:]
+    [error] = run.errors()
+    assert "404" in error and "integrations" in error
+
+
+def test_values_that_do_not_fit_are_findings_and_a_record_without_its_key_is_never_emitted(
+    runs: dict[str, Run],
+) -> None:
+    run = runs["values_that_do_not_fit"]
+    records = run.records("calls")
+    odd = next(r for r in records if "Kept" in (r.get("tags") or []))
+
+    assert run.proc.returncode == 0, run.output[-3000:]
+    assert odd["tags"] == ["Kept"] and odd["answered"] is None and odd["duration"] is None
+    assert all(r.get("id") for r in records)
+    assert all("None" not in (r.get("tags") or []) for r in records)
+    for finding in ("unconvertible_value[tags]", "unconvertible_value[answered]", "unconvertible_value[duration]",
+                    "missing_primary_key[id]"):
+        assert finding in run.proc.stderr, finding
+    assert any("without id skipped" in line for line in run.warnings())
