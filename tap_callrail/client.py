@@ -20,13 +20,13 @@ from typing_extensions import override
 
 from tap_callrail.api import ForbiddenError
 from tap_callrail.errors import CallRailNotFoundError
-from tap_callrail.planning import Series, date_window, list_params, request_series
+from tap_callrail.planning import Series, bookmark, date_window, list_params, request_series
 from tap_callrail.quality import MISSING_PRIMARY_KEY
 from tap_callrail.records import RecordPipeline
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.sdk_compat import ActivateVersionAfterCompleteRead, BookmarkNeverPastNow
 from tap_callrail.series import Dedup, SeriesReader, SortedDedup
-from tap_callrail.timeutil import UTC, parse_timestamp, request_minute, to_canonical
+from tap_callrail.timeutil import UTC, request_minute, to_canonical
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -158,7 +158,9 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
             self.now(),
             start_date=configured,
             end_date=self.config.get("end_date"),
-            bookmark=self.bookmark(context),
+            bookmark=bookmark(self.get_context_state(context), self.config.get("start_date"))
+            if self.replication_key
+            else None,
             lookback_days=int(self.config.get("lookback_window_days", 7)),
         )
         if window.clamped and not self._clamp_warned:
@@ -170,16 +172,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                 request_minute(window.start),
             )
         return window.start, window.end
-
-    def bookmark(self, context: Context | None) -> datetime | None:
-        """This partition's bookmark as it stood when the run started, if any."""
-        if not self.replication_key:
-            return None
-        state = self.get_context_state(context)
-        value = state.get("starting_replication_value") or state.get("replication_key_value")
-        if not value or value == self.config.get("start_date"):
-            return None
-        return parse_timestamp(str(value))
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -202,7 +194,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                 series_list = self.request_series(context)
             except ForbiddenError as exc:
                 series_list = []
-                self.skip_forbidden(f"{self.name} {account_id} (listing its companies)", exc)
+                self.skip(f"{self.name} {account_id} (listing its companies)", forbidden(exc))
             path = self.path.format(account_id=quote(account_id, safe=""))
             vanished = 0
             for series in series_list:
@@ -217,7 +209,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                         self.report_page(account_id, records_read, records)
                         yield records
                 except ForbiddenError as exc:
-                    self.skip_forbidden(f"{self.name} {account_id} {series.label}", exc)
+                    self.skip(f"{self.name} {account_id} {series.label}", forbidden(exc))
                 except CallRailNotFoundError:
                     # A company deleted while the run reads: its series answers 404. Skip it if the
                     # company list agrees it is gone; 404 for a listed company, or for every company
@@ -227,7 +219,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                         account_id, company_id
                     ):
                         raise
-                    self.skip_vanished(label)
+                    self.skip(label, "CallRail answered 404 and no longer lists the company (deleted mid-run)")
             self.report_keyless(f"{self.name} for account {account_id}", account_id, reader)
         finally:
             if not reader.complete:
@@ -247,15 +239,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
             verify=self.may_delete,
         )
 
-    def skip_vanished(self, label: str) -> None:
-        self.read_complete = False
-        self.logger.warning(
-            "%s: CallRail answered 404 and no longer lists the company (deleted while the run read): "
-            "skipped; nothing is marked deleted in %s this run.",
-            label,
-            self.name,
-        )
-
     def report_keyless(self, label: str, account_id: str, reader: SeriesReader) -> None:
         """Records without their primary key are never emitted: say so, and count them as findings."""
         if reader.keyless:
@@ -272,15 +255,10 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     def record_key(self, record: dict[str, Any]) -> Any:
         return record.get("id")
 
-    def skip_forbidden(self, label: str, exc: ForbiddenError) -> None:
-        """403 below accounts: a feature the plan lacks. Skip it, finish the rest, delete nothing."""
+    def skip(self, label: str, why: str) -> None:
+        """Skip part of a partition, finish the rest, and mark nothing deleted in this stream this run."""
         self.read_complete = False
-        self.logger.warning(
-            "Skipping %s: CallRail answered 403 (%s). The plan or the API key's user "
-            "lacks this feature here; the rest of the sync goes on.",
-            label,
-            exc,
-        )
+        self.logger.warning("Skipping %s: %s; the rest of the sync goes on, nothing is marked deleted.", label, why)
 
     def report_page(self, account_id: str, records_read: int, records: list[dict[str, Any]]) -> None:
         position = window = None
@@ -300,6 +278,10 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
         if context:
             row["account_id"] = context["account_id"]
         return self.records.finish(row, row.get("account_id") if context else row.get("id"))
+
+
+def forbidden(exc: ForbiddenError) -> str:
+    return f"CallRail answered 403 ({exc}). The plan or the API key's user lacks this feature here"
 
 
 class SortedCallRailStream(CallRailStream):

@@ -11,7 +11,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tap_callrail.api import PAGE_SIZE
-from tap_callrail.timeutil import is_date_only, parse_setting_datetime, request_minute, retention_floor
+from tap_callrail.timeutil import (
+    is_date_only,
+    parse_setting_datetime,
+    parse_timestamp,
+    request_minute,
+    retention_floor,
+)
 
 # Dates are sent in UTC, so the window bounds mean the same instants whatever the key owner's
 # time zone is (https://apidocs.callrail.com/#time-zones).
@@ -85,6 +91,14 @@ class Window:
     start: datetime
     end: datetime
     clamped: bool = False
+
+
+def bookmark(state: dict[str, Any], start_date: Any = None) -> datetime | None:
+    """A partition's bookmark as it stood when the run started (the SDK's starting value), if any."""
+    value = state.get("starting_replication_value") or state.get("replication_key_value")
+    if not value or value == start_date:
+        return None
+    return parse_timestamp(str(value))
 
 
 def date_window(
