@@ -75,6 +75,7 @@ class Emulator:
         caller_ids_per_company: int = 2,
         accounts_without_caller_ids: Iterable[int] = (1,),
         forbidden: Iterable[tuple[int | str, str]] = (),
+        latency: float = 0.0,
     ) -> None:
         if now is not None and now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
@@ -130,6 +131,8 @@ class Emulator:
         self.requests: list[dict[str, Any]] = []
         self._api = CallRailApi(self)
         self._server: Any = None
+        #: Seconds the HTTP server waits before each API answer (CallRail's real latency is ~0.3 s).
+        self.latency = float(latency)
 
     # --- identity ----------------------------------------------------------------------------
 

@@ -35,7 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
             body=body,
             base_url=f"http://{host}",
         )
-        response = self.server.emulator.dispatch(req)
+        emulator = self.server.emulator
+        if emulator.latency and not url.path.startswith("/_emulator/"):
+            time.sleep(emulator.latency)  # outside the emulator's lock: answers overlap as CallRail's do
+        response = emulator.dispatch(req)
         if response.hang:
             time.sleep(response.hang)  # accepted, never answered
             response = Response(0, drop=True)

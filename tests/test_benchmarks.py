@@ -73,3 +73,21 @@ def test_readme_tables_render_from_the_figures(figures: dict) -> None:
     text = markdown(figures)
     assert "requests ÷ minimum, full load" in text
     assert "| tap start-up (no calls) |" in text
+
+
+def test_the_agency_benchmark_counts_the_requests_of_a_full_load_and_an_hourly_delta(tmp_path: Path) -> None:
+    from benchmarks import agency
+
+    out = tmp_path / "agency.json"
+    assert agency.main(["--quick", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+
+    full, delta = result["full"], result["delta"]
+    assert full["records"] > delta["records"] > 0
+    assert 0 < delta["requests"] <= full["requests"]
+    # One request per company and per-company stream, every run: what the delta-cost work removes.
+    assert delta["requests_by_stream"]["integrations"] == result["companies"]
+    assert delta["requests_by_stream"]["outbound_caller_ids"] == result["companies"]
+    per_day = {int(n): requests for n, requests in result["per_day"].items()}
+    assert per_day[50] < per_day[120] < per_day[300]
+    assert per_day[300] - per_day[120] == round(agency.HOURLY_RUNS * 2 * (300 - 120))
