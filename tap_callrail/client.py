@@ -204,7 +204,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                 try:
                     params = self.series_params(context, series)
                     prepare = self.records.preparer(account_id, company_id if self.per_company else None)
-                    for records in reader.read(request.url, params, request.target, label, prepare):
+                    for records in reader.read(request, params, prepare):
                         records_read += len(records)
                         self.report_page(account_id, records_read, records)
                         yield records

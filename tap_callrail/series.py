@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from tap_callrail.api import PAGE_SIZE, CallRailClient, Request, encode_query
-from tap_callrail.retry import RequestTarget
 
 #: Times a series is read again from its start (or last minute) when its count drops mid-read.
 MAX_RESTARTS = 3
@@ -188,15 +187,13 @@ class SeriesReader:
         #: Records skipped because they had no primary key (never emitted: the target keys on it).
         self.keyless = 0
 
-    def pages(self, url: str, params: dict[str, Any], target: RequestTarget, label: str) -> Iterator[dict[str, Any]]:
-        return list_pages(self._client, Request(url, "", target, label), params, self._item_key, self._logger)
+    def pages(self, request: Request, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        return list_pages(self._client, request, params, self._item_key, self._logger)
 
     def read(
         self,
-        url: str,
+        request: Request,
         params: dict[str, Any],
-        target: RequestTarget,
-        label: str,
         prepare: Callable[[dict[str, Any]], Any],
     ) -> Iterator[list[dict]]:
         """The new records of each page of one series, in order.
@@ -207,13 +204,14 @@ class SeriesReader:
         is read again (records already emitted are not emitted twice). A page whose records
         were all read before in this pass ends the series (an API repeating pages).
         """
+        label = request.label
         self.dedup.start_series()
         for _attempt in range(MAX_RESTARTS + 1):
             restart = repeated = False
             first_total = final_total = None
             pages_read = 0
             read: set[Any] = set()  # keys read in this pass
-            for body in self.pages(url, params, target, label):
+            for body in self.pages(request, params):
                 items = body[self._item_key]
                 total = count(body.get("total_records"))
                 if pages_read == 0:
@@ -235,7 +233,7 @@ class SeriesReader:
             if repeated:
                 self.incomplete(label, f"page {pages_read} repeated records already read; the series ends there")
             elif self.verify and self.complete:
-                self._verify(url, params, target, label, read, final_total, pages_read)
+                self._verify(request, params, read, final_total, pages_read)
             return
         self.incomplete(label, f"records kept changing while read {MAX_RESTARTS + 1} times")
 
@@ -266,10 +264,8 @@ class SeriesReader:
 
     def _verify(
         self,
-        url: str,
+        request: Request,
         params: dict[str, Any],
-        target: RequestTarget,
-        label: str,
         read: set[Any],
         total: int | None,
         pages_read: int,
@@ -283,13 +279,13 @@ class SeriesReader:
         record listed then must have been read the first time.
         """
         if total is not None and len(read) != total:
-            self.incomplete(label, f"read {len(read)} distinct records where CallRail counted {total}")
+            self.incomplete(request.label, f"read {len(read)} distinct records where CallRail counted {total}")
             return
         if pages_read <= 1:
             return
         listing = {key: value for key, value in params.items() if key != "fields"}
         listed: set[Any] = set()
-        for body in self.pages(url, listing, target, label):
+        for body in self.pages(request, listing):
             new = {self._key(item) for item in body[self._item_key]} - listed - {None}
             if not new:
                 break
@@ -297,7 +293,7 @@ class SeriesReader:
         unread = listed - read
         if unread:
             self.incomplete(
-                label,
+                request.label,
                 f"{len(unread)} record(s) listed on a second pass were not read on the first "
                 "(pages shifted while they were read)",
             )

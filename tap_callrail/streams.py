@@ -44,7 +44,7 @@ class AccountsStream(CallRailStream):
         request = self.services.client.request(self.path, "", stream=self.name, account_id=None, label=self.name)
         params = self.series_params({}, Series("all accounts"))
         read: list[dict] = []
-        for records in reader.read(request.url, params, request.target, self.name, prepare):
+        for records in reader.read(request, params, prepare):
             read.extend(dict(record) for record in records)
             yield records
         if reader.complete:
