@@ -13,6 +13,7 @@ Each mode rewrites the 200 answers of list endpoints whose path contains `path_c
 | `lying_total_pages` | `total_pages` says 1,000,000 (records and `total_records` are real) |
 | `page_echo_one` | every page says `"page": 1` |
 | `ignore_page` | page 1 for every page asked, without `total_pages` and `total_records` |
+| `reverse_items` | the page's records in reverse order (a list out of its documented order) |
 | `shift` | once page `after_page` is served: the record at sorted `position` deleted, |
 |  | a new one added at the end of the sort order (`total_records` unchanged); once |
 | `trickle` | the body one byte a second |
@@ -45,6 +46,7 @@ MODES = (
     "lying_total_pages",
     "page_echo_one",
     "ignore_page",
+    "reverse_items",
     "shift",
     "trickle",
     "hang",
@@ -148,6 +150,8 @@ class Hostile:
             body["total_pages"] = 1_000_000
         elif self.mode == "page_echo_one":
             body["page"] = 1
+        elif self.mode == "reverse_items" and isinstance(body[key], list):
+            body[key].reverse()
         elif self.mode == "ignore_page":
             body.pop("total_pages", None)
             body.pop("total_records", None)

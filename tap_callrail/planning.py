@@ -107,21 +107,63 @@ def date_window(
     start_date: Any = None,
     end_date: Any = None,
     bookmark: datetime | None = None,
-    lookback_days: int = 7,
+    lookback: timedelta = timedelta(days=7),
 ) -> Window:
     """The [start, end] instants a partition reads.
 
-    Start is the later of `start_date` and (bookmark - `lookback_days`), never before
-    CallRail's retention floor (25 months); end is `end_date` or now. A date-only `end_date`
-    includes that whole day, as CallRail reads it.
+    Start is the later of `start_date` and (bookmark - `lookback`), never before CallRail's
+    retention floor (25 months); end is `end_date` or now. A date-only `end_date` includes
+    that whole day, as CallRail reads it.
     """
     floor = retention_floor(now)
     start = parse_setting_datetime(start_date) if start_date else floor
     if bookmark is not None:
-        start = max(start, bookmark - timedelta(days=lookback_days))
+        start = max(start, bookmark - lookback)
     clamped = start < floor and bool(start_date)
     start = max(start, floor)
     end = parse_setting_datetime(end_date) if end_date else now
     if end_date and is_date_only(end_date):
         end += timedelta(days=1, minutes=-1)
     return Window(start, max(end, start), clamped)
+
+
+# -- what is due this run ------------------------------------------------------------------
+
+#: Partition state key: when an expensive full-table stream was last read completely.
+READ_COMPLETELY_AT = "read_completely_at"
+#: Partition state key: when an incremental stream last re-read its deep lookback window.
+DEEP_LOOKBACK_AT = "deep_lookback_at"
+#: A scheduler starts runs a little early or late: this much short of the period counts as due.
+DUE_SLACK = timedelta(minutes=10)
+
+
+def last_done(state: dict[str, Any], key: str, now: datetime) -> datetime | None:
+    """When the partition last did `key`, from its state; None if never, unreadable or in the future."""
+    value = state.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = parse_timestamp(value)
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment <= now + DUE_SLACK else None
+
+
+def is_due(last: datetime | None, now: datetime, every: timedelta) -> bool:
+    """True when a task done at `last` (None: never) is due again at `now`; every=0: every run."""
+    return every <= timedelta(0) or last is None or now - last >= every - min(DUE_SLACK, every / 2)
+
+
+def lookback(*, deep: bool, lookback_hours: int, lookback_days: int) -> timedelta:
+    """How far before the bookmark a partition re-reads: the short window, or the deep one when due."""
+    short, long = timedelta(hours=lookback_hours), timedelta(days=lookback_days)
+    return max(short, long) if deep else short
+
+
+def hours_text(span: timedelta) -> str:
+    """A span as people say it in a log line: `3 h`, `45 min`, `2 d 5 h`."""
+    minutes = max(0, int(span.total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} d {hours % 24} h"

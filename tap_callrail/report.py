@@ -65,6 +65,8 @@ class SyncRow:
     window_start: str | None = None
     window_end: str | None = None
     retries_by_status: dict[str, int] = dataclass_field(default_factory=dict)
+    #: Why the stream read less than usual for this account (e.g. skipped, not due).
+    note: str | None = None
 
     @property
     def records_per_second(self) -> float | None:
@@ -81,6 +83,7 @@ class _Counters:
     retries_by_status: dict[str, int] = dataclass_field(default_factory=dict)
     window_start: str | None = None
     window_end: str | None = None
+    note: str | None = None
     elapsed: float = 0.0
     running_since: float | None = None
 
@@ -146,6 +149,11 @@ class SyncStats:
             if counters.window_end is None or end > counters.window_end:
                 counters.window_end = end
 
+    def note(self, stream: str, account: str | None, text: str) -> None:
+        """Say in the report why this stream and account read less than usual."""
+        with self._lock:
+            self._get(stream, account).note = text
+
     def started(self, stream: str, account: str | None) -> None:
         """Start timing; a second call before `finished` keeps the first start."""
         now = self._clock()
@@ -195,6 +203,7 @@ class SyncStats:
             window_start=counters.window_start,
             window_end=counters.window_end,
             retries_by_status=dict(counters.retries_by_status),
+            note=counters.note,
         )
 
 
@@ -242,10 +251,10 @@ _COLUMNS = (
     "429s",
     "time (s)",
     "records/s",
-    "window",
+    "window / note",
     "dq findings",
 )
-_LEFT_ALIGNED = {"stream", "account", "window"}
+_LEFT_ALIGNED = {"stream", "account", "window / note"}
 
 
 def render_report(stats: SyncStats, findings: Iterable[Finding] = ()) -> str:
@@ -265,7 +274,7 @@ def render_report(stats: SyncStats, findings: Iterable[Finding] = ()) -> str:
                 str(row.rate_limited),
                 f"{row.duration_seconds:.1f}",
                 "-" if rate is None else f"{rate:.1f}",
-                _window_text(row.window_start, row.window_end),
+                row.note or _window_text(row.window_start, row.window_end),
                 str(dq.get((row.stream, row.account_id), 0)),
             )
         )

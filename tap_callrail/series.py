@@ -160,6 +160,54 @@ class SortedDedup(Dedup):
         return False
 
 
+class NewestFirst:
+    """Where a newest-first series may stop: at the page that reaches back past `stop_before`.
+
+    CallRail lists text conversations newest first by their last message, but does not say so,
+    nor what its date filter means for them. So every page is checked: values must not rise
+    from one record to the next. While they do not, a page whose oldest record is older than
+    `stop_before` holds every record still newer (the pages after it hold only older ones),
+    so reading ends there. Once values rise, the order is not what the stop relies on, and the
+    series is read to its end (one line says why). Records without a value are emitted and
+    never decide the stop.
+    """
+
+    def __init__(self, key: str, stop_before: str, logger: logging.Logger | logging.LoggerAdapter, label: str) -> None:
+        self._key = key
+        self.stop_before = stop_before
+        self._logger = logger
+        self._label = label
+        self._previous: str | None = None
+        self.ordered = True
+        self.stopped_early = False
+
+    def start_pass(self) -> None:
+        """The series is read (again) from its first page."""
+        self._previous = None
+
+    def __call__(self, items: list[dict[str, Any]]) -> bool:
+        """Take a page's records (normalised, so values compare as text): True when reading may end."""
+        values = [str(item.get(self._key) or "") for item in items]
+        for value in values:
+            if not value:
+                continue
+            if self.ordered and self._previous is not None and value > self._previous:
+                self.ordered = False
+                self._logger.warning(
+                    "%s: records are not newest first (%s %s after %s); reading the whole window this run.",
+                    self._label,
+                    self._key,
+                    value,
+                    self._previous,
+                )
+            self._previous = value
+        oldest = next((value for value in reversed(values) if value), None)
+        if not self.ordered or oldest is None or oldest >= self.stop_before:
+            return False
+        self.stopped_early = True
+        return True
+
+
 class SeriesReader:
     """Reads the series of one stream through the client, a page of new records at a time.
 
@@ -195,10 +243,14 @@ class SeriesReader:
         request: Request,
         params: dict[str, Any],
         prepare: Callable[[dict[str, Any]], Any],
+        *,
+        until: NewestFirst | None = None,
     ) -> Iterator[list[dict]]:
         """The new records of each page of one series, in order.
 
         `prepare` makes a raw record what the stream emits (types, company id) before it is keyed.
+        `until` sees each page's records once they are emitted; True ends the series there, as
+        complete (e.g. `NewestFirst`; only for streams that never mark rows deleted).
 
         A drop in `total_records` means records were deleted while they were read: the series
         is read again (records already emitted are not emitted twice). A page whose records
@@ -208,6 +260,8 @@ class SeriesReader:
         self.dedup.start_series()
         for _attempt in range(MAX_RESTARTS + 1):
             restart = repeated = False
+            if until is not None:
+                until.start_pass()
             first_total = final_total = None
             pages_read = 0
             read: set[Any] = set()  # keys read in this pass
@@ -224,7 +278,7 @@ class SeriesReader:
                 records, fresh = self._new_records(items, read, prepare)
                 yield records
                 repeated = bool(items) and not fresh
-                if repeated:
+                if repeated or (until is not None and until(items)):
                     break
             if restart:
                 self._logger.info("%s: CallRail deleted records while they were being read; reading again.", label)

@@ -16,6 +16,12 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 #: A lookback longer than CallRail's 25-month retention reads nothing more.
 MAX_LOOKBACK_DAYS = 800
+#: Upper bounds of whole-number settings, and why.
+MOST: dict[str, tuple[int, str]] = {
+    "lookback_window_days": (MAX_LOOKBACK_DAYS, "CallRail keeps 25 months"),
+    "lookback_hours": (MAX_LOOKBACK_DAYS * 24, "CallRail keeps 25 months"),
+    "full_table_refresh_hours": (24 * 366, "a year"),
+}
 #: Settings in seconds, with their smallest sane value (a backoff under a second hammers CallRail).
 NUMBERS_AT_LEAST: dict[str, float] = {
     "backoff_max_seconds": 1,
@@ -30,6 +36,8 @@ IDS = (
 
 NON_NEGATIVE_INTEGERS = (
     "lookback_window_days",
+    "lookback_hours",
+    "full_table_refresh_hours",
     "requests_per_hour",
     "requests_per_day",
     "max_retries",
@@ -67,11 +75,10 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         value = config.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append(f"{name} must be a whole number ≥ 0, got {value!r}.")
-    lookback = config.get("lookback_window_days")
-    if isinstance(lookback, int) and lookback > MAX_LOOKBACK_DAYS:
-        problems.append(
-            f"lookback_window_days must be at most {MAX_LOOKBACK_DAYS} (CallRail keeps 25 months), got {lookback!r}."
-        )
+    for name, most in MOST.items():
+        value = config.get(name)
+        if isinstance(value, int) and value > most[0]:
+            problems.append(f"{name} must be at most {most[0]:,} ({most[1]}), got {value!r}.")
     for name, least in NUMBERS_AT_LEAST.items():
         value = config.get(name)
         # The SDK reads JSON config numbers with a fraction as Decimal.

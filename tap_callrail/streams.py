@@ -134,35 +134,40 @@ class FormSubmissionsStream(SortedCallRailStream):
 
 
 class TextMessagesStream(CallRailStream):
-    """Text conversations, read in full over the whole window from start_date.
+    """Text conversations, incremental on last_message_at, newest first.
 
-    CallRail does not document which timestamp its date filter applies to for
-    conversations, so a bookmark could skip one that gets a new message.
+    CallRail does not document which timestamp its date filter applies to for conversations,
+    so every run requests the whole window from start_date and stops reading at the first
+    page older than the bookmark minus the lookback (series.NewestFirst).
     """
 
     name = "text_messages"
     path = "/a/{account_id}/text-messages.json"
     item_key = "conversations"
+    replication_key = "last_message_at"
     company_filter = True
     date_filtered = True
+    newest_first = True
 
 
 class LeadsStream(CallRailStream):
-    """Leads (people); no date filter exists, so read in full."""
+    """Leads (people); no date filter exists, so read in full, once per full_table_refresh_hours."""
 
     name = "leads"
     path = "/a/{account_id}/leads.json"
     item_key = "leads"
     company_filter = True
+    refresh_on_cadence = True
 
 
 class IntegrationsStream(CallRailStream):
-    """Integrations, one request series per company; secrets in config are masked."""
+    """Integrations, one request per company (once per full_table_refresh_hours); secrets masked."""
 
     name = "integrations"
     path = "/a/{account_id}/integrations.json"
     item_key = "integrations"
     per_company = True
+    refresh_on_cadence = True
     masked_properties = ("signing_key",)
     masked_objects = ("config",)
 
@@ -176,12 +181,13 @@ class NotificationsStream(CallRailStream):
 
 
 class OutboundCallerIdsStream(CallRailStream):
-    """Outbound caller ids, one request series per company; validation codes masked."""
+    """Outbound caller ids, one request per company (once per full_table_refresh_hours); codes masked."""
 
     name = "outbound_caller_ids"
     path = "/a/{account_id}/caller_ids.json"
     item_key = "caller_ids"
     per_company = True
+    refresh_on_cadence = True
     masked_properties = ("validation_code",)
 
 

@@ -83,8 +83,25 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             th.IntegerType,
             default=7,
             title="Lookback window (days)",
-            description="How far before the bookmark each delta run re-reads calls and form "
-            "submissions, to pick up later edits (tags, notes, lead status, recordings).",
+            description="The deep lookback: how far before the bookmark calls, form submissions and "
+            "texts are re-read once per full_table_refresh_hours, for late edits (tags, notes, lead "
+            "status, recordings).",
+        ),
+        th.Property(
+            "lookback_hours",
+            th.IntegerType,
+            default=6,
+            title="Lookback (hours)",
+            description="The short lookback: how far before the bookmark every run re-reads calls, "
+            "form submissions and texts, for the edits that come within hours.",
+        ),
+        th.Property(
+            "full_table_refresh_hours",
+            th.IntegerType,
+            default=24,
+            title="Full-table refresh (hours)",
+            description="How often leads, integrations and outbound caller ids are read in full (and "
+            "marked deleted where gone), and the deep lookback re-read. 0 = every run.",
         ),
         th.Property(
             "api_url",

@@ -77,7 +77,11 @@ def test_discover_lists_the_twelve_streams_with_keys_and_makes_no_request(
         "outbound_caller_ids": ["id"],
     }
     replication = {s["tap_stream_id"]: s.get("replication_key") for s in catalog["streams"]}
-    assert {k: v for k, v in replication.items() if v} == {"calls": "start_time", "form_submissions": "submitted_at"}
+    assert {k: v for k, v in replication.items() if v} == {
+        "calls": "start_time",
+        "form_submissions": "submitted_at",
+        "text_messages": "last_message_at",
+    }
 
 
 def test_about_markdown_lists_every_setting(cli: Callable[..., CliResult]) -> None:

@@ -120,7 +120,7 @@ def test_lookback_of_zero_starts_at_the_bookmark_minute(fake: Emulator) -> None:
     populate(fake, accounts=1)
     state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z"))
 
-    run_sync(base_config(lookback_window_days=0), state=state, streams={"calls"})
+    run_sync(base_config(lookback_window_days=0, lookback_hours=0), state=state, streams={"calls"})
 
     assert _window(fake, "calls")[0] == "2026-11-20T15:30"
 
@@ -179,3 +179,66 @@ def test_date_only_end_date_includes_that_whole_day(fake: Emulator) -> None:
     run_sync(base_config(start_date="2026-11-01", end_date="2026-11-20"), streams={"calls"})
 
     assert _window(fake, "calls") == ("2026-11-01T00:00", "2026-11-20T23:59")
+
+
+# -- short lookback every run, the deep one when due ---------------------------------------------
+
+
+def _with_deep_lookback_at(state: dict, stream: str, value: str) -> dict:
+    for partition in state["bookmarks"][stream]["partitions"]:
+        partition["deep_lookback_at"] = value
+    return state
+
+
+@pytest.mark.parametrize(
+    ("last_deep", "refresh_hours", "expected_start"),
+    [
+        ("2026-11-26T11:00:00.000000Z", 24, "2026-11-20T09:30"),  # deep read 1 h ago: 6 hours
+        ("2026-11-25T11:00:00.000000Z", 24, "2026-11-13T15:30"),  # 25 h ago: due, 7 days
+        ("2026-11-26T11:00:00.000000Z", 0, "2026-11-13T15:30"),  # refresh 0: deep every run
+        ("2026-11-26T11:00:00.000000Z", 2, "2026-11-20T09:30"),
+        ("2026-11-26T09:55:00.000000Z", 2, "2026-11-13T15:30"),  # 2 h 5 min ago: due
+        ("2999-01-01T00:00:00.000000Z", 24, "2026-11-13T15:30"),  # a future mark never holds it back
+        ("garbage", 24, "2026-11-13T15:30"),
+    ],
+)
+def test_each_run_rereads_the_short_lookback_and_the_deep_one_when_due(
+    fake: Emulator, last_deep: str, refresh_hours: int, expected_start: str
+) -> None:
+    populate(fake, accounts=1)
+    state = _with_deep_lookback_at(
+        _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z")), "calls", last_deep
+    )
+
+    run_sync(
+        base_config(lookback_window_days=7, lookback_hours=6, full_table_refresh_hours=refresh_hours),
+        state=state,
+        streams={"calls"},
+    )
+
+    assert _window(fake, "calls")[0] == expected_start
+
+
+def test_a_complete_deep_read_is_remembered_and_a_short_one_keeps_the_earlier_mark(fake: Emulator) -> None:
+    populate(fake, accounts=1)
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z"))
+
+    deep = run_sync(base_config(), state=state, streams={"calls"})
+    short = run_sync(base_config(), state=deep.state, streams={"calls"})
+
+    assert deep.bookmarks("calls")[0]["deep_lookback_at"] == "2026-11-26T12:00:00.000000Z"
+    assert short.bookmarks("calls")[0]["deep_lookback_at"] == "2026-11-26T12:00:00.000000Z"
+    starts = [r.params["start_date"] for r in sent(fake, "calls")]
+    assert starts[0] == "2026-11-13T15:30"  # deep: 7 days before the bookmark
+    assert starts[-1] < "2026-11-26T12:00" and starts[-1] > "2026-11-20T15:30"  # short: 6 h before the new one
+
+
+def test_a_failed_deep_read_is_not_remembered(fake: Emulator) -> None:
+    populate(fake, accounts=1)
+    fake.persistent_fault(500, "/a/ACC01/calls.json")
+    state = _state("calls", "start_time", ("ACC01", "2026-11-20T15:30:45.123456Z"))
+
+    failed = run_sync(base_config(max_retries=0), state=state, streams={"calls"}, raise_errors=False)
+
+    assert failed.error is not None
+    assert "deep_lookback_at" not in failed.bookmarks("calls")[0]

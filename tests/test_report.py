@@ -120,7 +120,7 @@ def test_report_table_shows_the_counted_figures() -> None:
     assert lines[0].startswith("Sync report")
     assert lines[1].split() == [
         "stream", "account", "records", "requests", "retries", "429s",
-        "time", "(s)", "records/s", "window", "dq", "findings",
+        "time", "(s)", "records/s", "window", "/", "note", "dq", "findings",
     ]  # fmt: skip
     rows = table_rows(report)
     assert rows[("calls", "ACC1")] == [

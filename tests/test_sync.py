@@ -142,9 +142,10 @@ def test_calls_bookmark_is_the_latest_instant_not_the_latest_string(fake: Emulat
     assert result.bookmarks("calls")[0]["replication_key_value"] == "2026-11-21T04:30:00.000000Z"
 
 
-def test_second_run_with_the_first_runs_state_reads_only_the_lookback_window(fake: Emulator) -> None:
+def test_second_run_with_the_first_runs_state_reads_only_the_short_lookback_window(fake: Emulator) -> None:
     fake.set_paging(page_size=2)
     populate(fake, accounts=2)
+    fake.put("calls", "ACC01", [make_call(6, "COM01A", "2026-11-24T08:00:00Z")])  # 5 h before the bookmark
     first = run_sync(base_config(start_date="2026-11-01", lookback_window_days=7))
     bookmark = {p["context"]["account_id"]: p["replication_key_value"] for p in first.bookmarks("calls")}
     assert bookmark["ACC01"] == "2026-11-24T13:00:00.000000Z"
@@ -158,10 +159,11 @@ def test_second_run_with_the_first_runs_state_reads_only_the_lookback_window(fak
 
     second = run_sync(base_config(start_date="2026-11-01", lookback_window_days=7), state=first.state)
 
+    # The first run read the deep lookback (all of it); the second, an hour later, 6 hours.
     for account in ("ACC01", "ACC02"):
         starts = {r.params["start_date"] for r in sent(fake, "calls", account)}
-        assert starts == {"2026-11-17T13:00"}
-    window_start = parse_stamp("2026-11-17T13:00:00Z")
+        assert starts == {"2026-11-24T07:00"}
+    window_start = parse_stamp("2026-11-24T07:00:00Z")
     expected_calls = {
         (a, r["id"])
         for a in ("ACC01", "ACC02")
@@ -171,6 +173,7 @@ def test_second_run_with_the_first_runs_state_reads_only_the_lookback_window(fak
     emitted_calls = [(r["account_id"], r["id"]) for r in second.records("calls")]
     assert Counter(emitted_calls) == Counter(expected_calls)
     assert ("ACC01", "CAL01A005") in emitted_calls
+    assert ("ACC01", "CAL01A006") in emitted_calls  # inside the short lookback
     assert ("ACC01", "CAL01A001") not in emitted_calls  # 10 Nov: before the lookback window
     emitted_forms = {(r["account_id"], r["id"]) for r in second.records("form_submissions")}
     assert ("ACC02", "FORNEW") in emitted_forms
@@ -314,7 +317,7 @@ def test_killed_backfill_resumes_from_the_last_state_it_wrote(fake: Emulator, mo
         "calls", "ACC01", 2, lambda f: f.persistent_fault(503, "/a/ACC01/calls.json", message="maintenance")
     )
 
-    killed = run_sync(base_config(lookback_window_days=0), streams={"calls"}, raise_errors=False)
+    killed = run_sync(base_config(lookback_window_days=0, lookback_hours=0), streams={"calls"}, raise_errors=False)
 
     assert killed.error is not None
     assert len(killed.records("calls")) == 500
@@ -323,7 +326,7 @@ def test_killed_backfill_resumes_from_the_last_state_it_wrote(fake: Emulator, mo
     fake.clear_faults()
     fake.reset_requests()
 
-    resumed = run_sync(base_config(lookback_window_days=0), state=killed.state, streams={"calls"})
+    resumed = run_sync(base_config(lookback_window_days=0, lookback_hours=0), state=killed.state, streams={"calls"})
 
     assert sent(fake, "calls")[0].params["start_date"] == "2026-11-10T08:19"
     assert {r["id"] for r in killed.records("calls")} | {r["id"] for r in resumed.records("calls")} == set(ids)
