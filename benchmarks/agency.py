@@ -3,15 +3,18 @@
     .venv/bin/python -m benchmarks.agency            # 120 companies, 30,000 calls over a year, 300 ms
     .venv/bin/python -m benchmarks.agency --quick    # tiny, no latency (what the tests run)
 
-A full load of every stream, then an hourly delta after a few edited and new calls: requests per
-stream and wall time of each, and the requests a day that 24 such deltas would need at 50, 120 and
-300 companies next to CallRail's daily cap of 10,000 per account. The per-company streams
-(integrations, outbound caller ids) cost one request per company each; the rest is scaled as is.
+Three runs of every stream with the default settings: a full load; an hourly delta after a few
+edited and new calls (the expensive full-table streams not due, the short lookback); and the
+day's due run (every expensive stream read in full, the deep lookback), made due by ageing the
+marks in the state as 24 hours would. For each: requests per stream and wall time. Then the
+requests a day of 23 hourly deltas and one due run, at 50, 120 and 300 companies (the
+per-company streams scaled), next to CallRail's daily cap of 10,000 per account.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import shutil
 import tempfile
@@ -27,9 +30,11 @@ from callrail_emulator import Emulator
 DAILY_CAP = 10_000
 HOURLY_RUNS = 24
 COMPANY_COUNTS = (50, 120, 300)
+#: What the tap remembers in each partition's state to skip work that is not due.
+DUE_MARKS = ("read_completely_at", "deep_lookback_at")
 
 
-def measure(companies: int, calls: int, latency: float, work: Path) -> dict[str, Any]:
+def measure(companies: int, calls: int, latency: float, work: Path, extra: dict[str, Any]) -> dict[str, Any]:
     emu = Emulator(
         seed=11,
         api_key=API_KEY,
@@ -41,18 +46,31 @@ def measure(companies: int, calls: int, latency: float, work: Path) -> dict[str,
         latency=latency,
     )
     url = emu.start(port=0)
-    config = {"api_key": API_KEY, "api_url": url, "requests_per_hour": 0, "requests_per_day": 0}
+    config = {"api_key": API_KEY, "api_url": url, "requests_per_hour": 0, "requests_per_day": 0, **extra}
     try:
         account = emu.account_ids[0]
         full = _run(emu, work, "agency-full", config, None)
         emu.add_calls(account, 5)
         emu.edit_calls(account, 3)
         delta = _run(emu, work, "agency-delta", config, full.pop("state"))
-        delta.pop("state")
+        emu.add_calls(account, 5)
+        due = _run(emu, work, "agency-due", config, aged(delta.pop("state")))
+        due.pop("state")
     finally:
         emu.stop()
-    return {"companies": companies, "calls": calls, "latency_s": latency, "full": full, "delta": delta,
-            "per_day": per_day(Counter(delta["requests_by_stream"]), companies)}
+    hourly, daily = Counter(delta["requests_by_stream"]), Counter(due["requests_by_stream"])
+    return {"companies": companies, "calls": calls, "latency_s": latency, "settings": extra,
+            "full": full, "delta": delta, "due": due, "per_day": per_day(hourly, daily, companies)}
+
+
+def aged(state: dict[str, Any]) -> dict[str, Any]:
+    """The state as the run 24 hours later sees it: every expensive stream and deep lookback due."""
+    state = copy.deepcopy(state)
+    for bookmark in state.get("bookmarks", {}).values():
+        for partition in bookmark.get("partitions", [bookmark]):
+            for mark in DUE_MARKS:
+                partition.pop(mark, None)
+    return state
 
 
 def _run(emu: Emulator, work: Path, name: str, config: dict[str, Any], state: dict | None) -> dict[str, Any]:
@@ -66,29 +84,37 @@ def _run(emu: Emulator, work: Path, name: str, config: dict[str, Any], state: di
             "records": sum(output.records.values()), "state": output.state}
 
 
-def per_day(delta: Counter[str], companies: int) -> dict[int, int]:
-    """Requests a day of 24 hourly deltas, the per-company streams scaled to other company counts."""
-    per_company = sum(delta[stream] for stream in PER_COMPANY) / companies
-    rest = sum(count for stream, count in delta.items() if stream not in PER_COMPANY)
-    return {n: round(HOURLY_RUNS * (rest + per_company * n)) for n in COMPANY_COUNTS}
+def per_day(hourly: Counter[str], daily: Counter[str], companies: int) -> dict[int, int]:
+    """Requests a day of 23 hourly deltas and one due run, the per-company streams scaled."""
+
+    def at(run: Counter[str], n: int) -> float:
+        per_company = sum(run[stream] for stream in PER_COMPANY) / companies
+        return sum(count for stream, count in run.items() if stream not in PER_COMPANY) + per_company * n
+
+    return {n: round((HOURLY_RUNS - 1) * at(hourly, n) + at(daily, n)) for n in COMPANY_COUNTS}
 
 
 def render(result: dict[str, Any]) -> str:
-    full, delta = result["full"], result["delta"]
+    full, delta, due = result["full"], result["delta"], result["due"]
+    settings = ", ".join(f"{k}={v}" for k, v in result["settings"].items()) or "default settings"
     lines = [
         f"Agency: 1 account, {result['companies']} companies, {result['calls']:,} calls over a year, "
-        f"{result['latency_s'] * 1000:.0f} ms per answer",
+        f"{result['latency_s'] * 1000:.0f} ms per answer ({settings})",
         "",
         "| run | requests | wall (s) | records |",
         "|---|---|---|---|",
         f"| full load | {full['requests']} | {full['wall_s']} | {full['records']:,} |",
         f"| hourly delta (5 new, 3 edited calls) | {delta['requests']} | {delta['wall_s']} | {delta['records']:,} |",
+        f"| daily due run (full tables, deep lookback) | {due['requests']} | {due['wall_s']} | {due['records']:,} |",
         "",
-        "Delta requests by stream: " + ", ".join(
-            f"{stream} {count}" for stream, count in sorted(delta["requests_by_stream"].items())
-        ),
+    ]
+    for name, run in (("Hourly delta", delta), ("Due run", due)):
+        lines.append(f"{name} requests by stream: " + ", ".join(
+            f"{stream} {count}" for stream, count in sorted(run["requests_by_stream"].items())
+        ))
+    lines += [
         "",
-        f"| companies | requests a day ({HOURLY_RUNS} hourly deltas) | CallRail's daily cap |",
+        f"| companies | requests a day ({HOURLY_RUNS - 1} hourly deltas + 1 due run) | CallRail's daily cap |",
         "|---|---|---|",
     ]
     lines += [f"| {n} | {requests:,} | {DAILY_CAP:,} |" for n, requests in result["per_day"].items()]
@@ -102,12 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=30_000)
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per answer")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--setting", action="append", default=[], metavar="NAME=JSON",
+                        help="a tap setting for every run, e.g. full_table_refresh_hours=0 (repeatable)")
     args = parser.parse_args(argv)
+    extra = {}
+    for item in args.setting:
+        name, _, value = item.partition("=")
+        extra[name] = json.loads(value)
     if args.quick:
         args.companies, args.calls, args.latency = 6, 600, 0.0
     work = Path(tempfile.mkdtemp(prefix="tap-callrail-agency-"))
     try:
-        result = measure(args.companies, args.calls, args.latency, work)
+        result = measure(args.companies, args.calls, args.latency, work, extra)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(render(result))

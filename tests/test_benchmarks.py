@@ -82,12 +82,14 @@ def test_the_agency_benchmark_counts_the_requests_of_a_full_load_and_an_hourly_d
     assert agency.main(["--quick", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
 
-    full, delta = result["full"], result["delta"]
+    full, delta, due = result["full"], result["delta"], result["due"]
     assert full["records"] > delta["records"] > 0
-    assert 0 < delta["requests"] <= full["requests"]
-    # One request per company and per-company stream, every run: what the delta-cost work removes.
-    assert delta["requests_by_stream"]["integrations"] == result["companies"]
-    assert delta["requests_by_stream"]["outbound_caller_ids"] == result["companies"]
+    assert 0 < delta["requests"] < due["requests"] <= full["requests"]
+    # The expensive streams cost one request per company, and only in the day's due run.
+    for stream in ("integrations", "outbound_caller_ids"):
+        assert stream not in delta["requests_by_stream"]
+        assert due["requests_by_stream"][stream] == full["requests_by_stream"][stream] == result["companies"]
+    assert "leads" not in delta["requests_by_stream"]
     per_day = {int(n): requests for n, requests in result["per_day"].items()}
     assert per_day[50] < per_day[120] < per_day[300]
-    assert per_day[300] - per_day[120] == round(agency.HOURLY_RUNS * 2 * (300 - 120))
+    assert per_day[300] - per_day[120] == 2 * (300 - 120)  # two per-company requests, once a day
