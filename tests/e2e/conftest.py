@@ -79,8 +79,8 @@ def emulator() -> Iterator[Callable[..., RunningEmulator]]:
 
     started: list[Any] = []
 
-    def make(seed: int = 7, accounts: int = 2, calls_per_account: int = 300) -> RunningEmulator:
-        emu = Emulator(seed=seed, api_key=API_KEY, accounts=accounts, calls_per_account=calls_per_account)
+    def make(seed: int = 7, accounts: int = 2, calls_per_account: int = 300, **shape: Any) -> RunningEmulator:
+        emu = Emulator(seed=seed, api_key=API_KEY, accounts=accounts, calls_per_account=calls_per_account, **shape)
         url = emu.start(port=0)
         started.append(emu)
         return RunningEmulator(emu, url)

@@ -89,6 +89,7 @@ def test_run_failing_midway_marks_nothing_deleted(meltano, warehouse, emulator, 
     assert returncode != 0, log.read_text()[-3000:]
     assert warehouse.deleted(schema) == {}, "a failed run must not mark rows deleted"
 
-    # The next complete run applies the deletes.
-    meltano.run(schema, api.url, suffix)
+    # The next complete run that reads them applies the deletes (leads are read once a day:
+    # full_table_refresh_hours=0 makes this run read them).
+    meltano.run(schema, api.url, suffix, TAP_CALLRAIL_FULL_TABLE_REFRESH_HOURS="0")
     assert warehouse.deleted(schema) == gone

@@ -159,14 +159,14 @@ def test_persistent_500_fails_fast_with_one_clear_line_and_state_within_what_was
     emu.delete("trackers", first, gone_tracker)
     armed: dict[str, float] = {}
 
-    def outage_from_leads_on(_n: int, req) -> None:
-        # CallRail breaks for good when the run first asks for leads (after calls, companies,
-        # form_submissions and integrations were read).
-        if "at" not in armed and req.path.endswith("/leads.json"):
+    def outage_from_notifications_on(_n: int, req) -> None:
+        # CallRail breaks for good when the run first asks for notifications (after calls,
+        # companies and form_submissions were read; leads and integrations are not due).
+        if "at" not in armed and req.path.endswith("/notifications.json"):
             emu.persistent_fault(500)
             armed["at"] = time.monotonic()
 
-    on_request(emu, outage_from_leads_on)
+    on_request(emu, outage_from_notifications_on)
     log = tmp_path / "outage.log"
     started = time.monotonic()
     proc = start_meltano(meltano, _run_args(suffix), meltano.env(schema, api.url), log)
@@ -186,9 +186,9 @@ def test_persistent_500_fails_fast_with_one_clear_line_and_state_within_what_was
     assert len(failed) == 1, "\n".join(tap_lines(output)[-20:])
     line = failed[0]
     for part in (
-        "stream 'leads'",
+        "stream 'notifications'",
         f"account {first}",
-        f"GET /v3/a/{first}/leads.json",
+        f"GET /v3/a/{first}/notifications.json",
         "HTTP 500",
         "Internal Server Error",
         "max_retries=2",
