@@ -11,7 +11,6 @@ import math
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -20,25 +19,14 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_callrail.api import ForbiddenError
+from tap_callrail.due import DueWork
 from tap_callrail.errors import CallRailNotFoundError
-from tap_callrail.planning import (
-    DEEP_LOOKBACK_AT,
-    READ_COMPLETELY_AT,
-    Series,
-    bookmark,
-    date_window,
-    hours_text,
-    is_due,
-    last_done,
-    list_params,
-    lookback,
-    request_series,
-)
+from tap_callrail.planning import Series, date_window, list_params, request_series
 from tap_callrail.quality import MISSING_PRIMARY_KEY
 from tap_callrail.records import RecordPipeline
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.sdk_compat import ActivateVersionAfterCompleteRead, BookmarkNeverPastNow
-from tap_callrail.series import Dedup, NewestFirst, SeriesReader, SortedDedup
+from tap_callrail.series import Dedup, SeriesReader, SortedDedup
 from tap_callrail.timeutil import UTC, request_minute, to_canonical
 
 if TYPE_CHECKING:
@@ -51,7 +39,7 @@ if TYPE_CHECKING:
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
-class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Stream):
+class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Stream):
     """Base stream for CallRail API v3 list endpoints under `/a/{account_id}/`."""
 
     # normalize.RecordNormalizer already gives every record its schema's types and no other
@@ -75,12 +63,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     masked_properties: ClassVar[tuple[str, ...]] = ()
     #: Object properties whose secret-named entries and credential URLs are masked.
     masked_objects: ClassVar[tuple[str, ...]] = ()
-    #: Expensive to read (a request per company, or every page) and rarely changed: read in full
-    #: once per `full_table_refresh_hours`, skipped in the runs between.
-    refresh_on_cadence: ClassVar[bool] = False
-    #: Listed newest first on the replication key, which the date filter may not mean: every run
-    #: requests the whole window and stops reading once the pages are older than the bookmark.
-    newest_first: ClassVar[bool] = False
 
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, schema=SCHEMAS[self.name])
@@ -96,7 +78,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
         )
         self._clamp_warned = False
         self._future_limit: tuple[float, str] = (-math.inf, "")
-        self._skips = 0
 
     # -- how the SDK sees the stream ----------------------------------------------------
 
@@ -105,7 +86,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     def is_sorted(self) -> bool:
         # Sorted ascending on the replication key, so state advances during the run and a killed
         # backfill resumes near where it stopped. Sort checks stay off because each delta run
-        # starts `lookback_window_days` before the bookmark on purpose.
+        # starts a lookback before the bookmark on purpose.
         return self.sort_key is not None
 
     @property
@@ -137,45 +118,6 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
 
     def now(self) -> datetime:
         return datetime.now(tz=UTC)
-
-    @cached_property
-    def run_started(self) -> datetime:
-        """When this stream began its run: what is due is decided, and remembered, as of then."""
-        return self.now()
-
-    def refresh_period(self) -> timedelta:
-        return timedelta(hours=int(self.config.get("full_table_refresh_hours", 24)))
-
-    @cached_property
-    def refresh_due(self) -> bool:
-        """A cadence stream is read when any of its partitions is due, and then all of them are.
-
-        target-postgres marks rows deleted per table, so deletes need every partition read in
-        one run: reading only the due accounts would never prove a whole table complete.
-        """
-        now = self.run_started
-        return any(
-            is_due(last_done(self.get_context_state(partition), READ_COMPLETELY_AT, now), now, self.refresh_period())
-            for partition in self.partitions or [{}]
-        )
-
-    def deep_lookback_due(self, context: Context | None) -> bool:
-        """The partition re-reads `lookback_window_days` this run (else `lookback_hours`)."""
-        now = self.run_started
-        return is_due(last_done(self.get_context_state(context), DEEP_LOOKBACK_AT, now), now, self.refresh_period())
-
-    def lookback(self, context: Context | None) -> timedelta:
-        return lookback(
-            deep=self.deep_lookback_due(context),
-            lookback_hours=int(self.config.get("lookback_hours", 6)),
-            lookback_days=int(self.config.get("lookback_window_days", 7)),
-        )
-
-    def since(self, context: Context | None) -> datetime | None:
-        """The partition's bookmark as the run started, or None for a first (or full) read."""
-        if not self.replication_key:
-            return None
-        return bookmark(self.get_context_state(context), self.config.get("start_date"))
 
     @override
     def future_limit(self) -> str:
@@ -252,7 +194,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
         services.stats.started(self.name, account_id)
         reader = self.reader(context)
         records_read = 0
-        skips = self._skips
+        skips = self.skips
         try:
             try:
                 series_list = self.request_series(context)
@@ -286,43 +228,13 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
                         raise
                     self.skip(label, "CallRail answered 404 and no longer lists the company (deleted mid-run)")
             self.report_keyless(f"{self.name} for account {account_id}", account_id, reader)
-            if reader.complete and self._skips == skips:
+            if reader.complete and self.skips == skips:
                 self.remember_complete_read(context)
         finally:
             if not reader.complete:
                 self.read_complete = False
             services.stats.finished(self.name, account_id)
             services.progress.done(self.name, account_id, records_read)
-
-    def skip_not_due(self, context: Context) -> None:
-        """A cadence stream not due this run: one line and a report row; nothing is marked deleted."""
-        self.read_complete = False
-        account_id = str(context["account_id"])
-        now = self.run_started
-        last = last_done(self.get_context_state(context), READ_COMPLETELY_AT, now)
-        if last is None:  # another account of the stream is what is not due
-            why = "not read this run (the stream's other accounts are not due)"
-        else:
-            due = last + self.refresh_period() - now
-            why = f"read completely {hours_text(now - last)} ago, next due in {hours_text(due)}"
-        self.logger.info("%s %s: %s (full_table_refresh_hours).", self.name, account_id, why)
-        self.services.stats.note(self.name, account_id, f"skipped: {why}")
-
-    def remember_complete_read(self, context: Context) -> None:
-        """Write in the partition's state what this complete read makes unnecessary for a while."""
-        state = self.get_context_state(context)
-        started = to_canonical(self.run_started)
-        if self.refresh_on_cadence:
-            state[READ_COMPLETELY_AT] = started
-        if self.replication_key and self.deep_lookback_due(context):
-            state[DEEP_LOOKBACK_AT] = started
-
-    def stop_point(self, context: Context, label: str) -> NewestFirst | None:
-        """For a newest-first stream with a bookmark: where reading may end (series.NewestFirst)."""
-        since = self.since(context) if self.newest_first else None
-        if since is None or not self.replication_key:
-            return None
-        return NewestFirst(self.replication_key, to_canonical(since - self.lookback(context)), self.logger, label)
 
     def reader(self, context: Context) -> SeriesReader:
         """How this partition's series are read: each record once, and proven complete where deletes follow."""
@@ -355,7 +267,7 @@ class CallRailStream(ActivateVersionAfterCompleteRead, BookmarkNeverPastNow, Str
     def skip(self, label: str, why: str) -> None:
         """Skip part of a partition, finish the rest, and mark nothing deleted in this stream this run."""
         self.read_complete = False
-        self._skips += 1
+        self.skips += 1
         self.logger.warning("Skipping %s: %s; the rest of the sync goes on, nothing is marked deleted.", label, why)
 
     def report_page(self, account_id: str, records_read: int, records: list[dict[str, Any]]) -> None:
