@@ -443,6 +443,10 @@ NOTIFICATIONS = th.PropertiesList(
     _p("send_desktop", FLAG, "True when delivered as a desktop alert."),
     _p("send_email", FLAG, "True when delivered by e-mail."),
     _p("send_push", FLAG, "True when delivered as a mobile push."),
+    _p("company_name", TEXT, "Name of the company it watches; null means all companies."),
+    _p("tracker_name", TEXT, "Name of the tracker it watches; null means all trackers."),
+    _p("agent_id", MASKED_ID, "Id of the agent CallRail names on the notification, as text."),
+    _p("agent_name", TEXT, "Name of the agent CallRail names on the notification."),
 )
 
 OUTBOUND_CALLER_IDS = th.PropertiesList(
@@ -522,8 +526,8 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "leads": _names("id account_id company_id company_name created_at email name phone"),
     "integrations": _names("id account_id company_id config state type"),
     "notifications": _names(
-        "id account_id alert_type call_enabled company_id email name send_desktop send_email "
-        "send_push sms_enabled tracker_id user_id"
+        "id account_id agent_id agent_name alert_type call_enabled company_id company_name email "
+        "name send_desktop send_email send_push sms_enabled tracker_id tracker_name user_id"
     ),
     "outbound_caller_ids": _names("id account_id company_id created_at name phone_number validation_code verified"),
 }
