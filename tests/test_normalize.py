@@ -9,12 +9,16 @@ from typing import Any
 
 import jsonschema
 import pytest
+import requests_mock as rm
 
 from callrail_emulator import Emulator
+from callrail_emulator.calls import BLANKED_FIELDS
+from tap_callrail.client import CallRailStream
 from tap_callrail.normalize import RecordNormalizer
 from tap_callrail.schemas import SCHEMAS
 from tap_callrail.timeutil import canonical_timestamp
-from tests.callrail import base_config, make_call, populate, run_sync
+from tests.callrail import API_KEY, base_config, make_call, populate, run_sync, serve
+from tests.conftest import NOW
 
 CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 
@@ -341,3 +345,29 @@ def test_calls_with_empty_strings_sync_as_nulls_that_validate_and_are_no_finding
         assert not list(validator.iter_errors(record)), record["id"]
     assert "unconvertible_value" not in caplog.text
     assert "Data quality: no findings" in caplog.text
+
+
+def test_the_emulators_blank_fields_and_both_keypad_shapes_land_as_null_and_one_map(
+    monkeypatch: pytest.MonkeyPatch, requests_mock: rm.Mocker
+) -> None:
+    monkeypatch.setattr(CallRailStream, "now", lambda self: NOW)
+    emu = Emulator(seed=7, api_key=API_KEY, accounts=1, calls_per_account=600, now=NOW)
+    serve(emu, requests_mock)
+    sent = {c["id"]: c for c in emu.records("calls")}
+
+    result = run_sync(base_config(start_date="2024-11-01"), streams={"calls"})
+
+    records = {r["id"]: r for r in result.records("calls")}
+    assert records.keys() == sent.keys()
+    blank = [i for i, c in sent.items() if c["custom"] == ""]
+    assert blank and all(records[i][name] is None for i in blank for name in BLANKED_FIELDS)
+    shapes = {type(c["keypad_entries"]) for c in sent.values()}
+    assert {dict, list} <= shapes
+    for call_id, call in sent.items():
+        entries = call["keypad_entries"]
+        pairs = [entries] if isinstance(entries, dict) else entries if isinstance(entries, list) else []
+        expected = {p["name"]: p["value"] for p in pairs} or None
+        assert records[call_id]["keypad_entries"] == expected, call_id
+    [schema] = [m["schema"] for m in result.of_type("SCHEMA", "calls")]
+    validator = jsonschema.Draft7Validator(schema)
+    assert not [r["id"] for r in records.values() if not validator.is_valid(r)]
