@@ -239,9 +239,8 @@ class SmsThreadsStream(CallRailStream):
 
     @override
     def stop_point(self, context: Context, label: str) -> NewestFirst | None:
-        readers: list[CallRailStream] = [self] if self.selected else []
+        points = [read_back_to(self, context)] if self.selected else []
         messages = self.messages_stream()
-        points = [read_back_to(stream, context) for stream in readers]
         if messages is not None:
             points.append(messages.threads_since(context))
         known = [point for point in points if point is not None]
