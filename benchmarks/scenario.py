@@ -3,7 +3,8 @@
 "Minimum requests" follows issue 6: one request per 250 records per stream and partition, at
 least one per partition. A partition is what the API makes the tap ask for separately: the
 account list once, each account for account-wide endpoints, each company for the endpoints
-that require `company_id` (integrations, outbound caller ids). The counts come from the
+that require `company_id` (integrations, outbound caller ids), each SMS thread for its messages
+(100 a page). The counts come from the
 emulator's own data, never from what the tap did.
 """
 
@@ -20,10 +21,14 @@ from typing import Any
 
 from callrail_emulator import Emulator
 from callrail_emulator.fields import ENDPOINTS, STREAMS
+from callrail_emulator.timeutil import parse_stamp
 
 API_KEY = "bench-key"
 PAGE_SIZE = 250
 PER_COMPANY = ("integrations", "outbound_caller_ids")
+# Read once per SMS thread, at most 100 messages a page.
+PER_THREAD = ("sms_thread_messages",)
+PAGE_SIZES = {"sms_thread_messages": 100}
 _STREAM_OF_FILE = {file: stream for stream, file in ENDPOINTS.items()}
 
 
@@ -83,6 +88,8 @@ def stream_of(path: str) -> str:
     parts = path.strip("/").split("/")
     if len(parts) <= 3:  # v3/a.json or v3/a/ACC.json
         return "accounts"
+    if parts[-2] == "sms-threads":  # v3/a/ACC/sms-threads/{thread_id}.json
+        return "sms_thread_messages"
     return _STREAM_OF_FILE.get(parts[-1], parts[-1])
 
 
@@ -101,13 +108,37 @@ def partition_counts(server: Server) -> dict[str, list[int]]:
                 counts.setdefault(stream, []).extend(
                     total_records(server, stream, {"company_id": company}) for company in account["company_ids"]
                 )
+            elif stream in PER_THREAD:
+                counts.setdefault(stream, []).extend(emu.thread_message_counts(account["id"]).values())
             else:
                 counts.setdefault(stream, []).append(account["counts"][stream])
     return counts
 
 
+def changed_thread_counts(server: Server, state: dict[str, Any], lookback_hours: int = 6) -> list[int]:
+    """Messages per SMS thread a delta re-reads: threads whose last message is no older than the
+    messages bookmark minus the short lookback."""
+    emu = server.emu
+    partitions = state.get("bookmarks", {}).get("sms_thread_messages", {}).get("partitions", [])
+    marks = {p["context"]["account_id"]: p.get("replication_key_value") for p in partitions}
+    counts = []
+    for account_id in emu.account_ids:
+        mark = marks.get(account_id)
+        threads = {str(t["id"]): t.get("last_message_at") for t in emu.records("sms_threads", account_id)}
+        per_thread = emu.thread_message_counts(account_id)
+        since = parse_stamp(mark) - lookback_hours * 3_600_000 if mark else None
+        counts += [
+            per_thread[thread_id] for thread_id, last in threads.items()
+            if since is None or last is None or parse_stamp(last) >= since
+        ]
+    return counts
+
+
 def minimum_requests(counts: dict[str, list[int]]) -> dict[str, int]:
-    return {stream: sum(max(1, math.ceil(n / PAGE_SIZE)) for n in ns) for stream, ns in counts.items()}
+    return {
+        stream: sum(max(1, math.ceil(n / PAGE_SIZES.get(stream, PAGE_SIZE))) for n in ns)
+        for stream, ns in counts.items()
+    }
 
 
 def records_expected(counts: dict[str, list[int]]) -> dict[str, int]:

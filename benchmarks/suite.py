@@ -34,6 +34,7 @@ from benchmarks.runner import PYTHON, TAP, ProcessRun, measure, run_tap, scan_ou
 from benchmarks.scenario import (
     API_KEY,
     calls_only,
+    changed_thread_counts,
     efficiency,
     minimum_requests,
     partition_counts,
@@ -193,6 +194,7 @@ def _full_and_delta(size: int, work: Path) -> dict[str, Any]:
         counts = partition_counts(server)
         for stream in CADENCE_STREAMS:
             counts[stream] = []
+        counts["sms_thread_messages"] = changed_thread_counts(server, output.state)
         first = len(log)
         run = run_tap(work, f"delta-{size}", tap_config(server), state=output.state, capture=True)
         entries = log[first:]

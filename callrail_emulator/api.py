@@ -30,6 +30,7 @@ DEFAULT_PER_PAGE = 100
 _AUTH = re.compile(r'Token\s+token=(?:"([^"]*)"|([^\s",]+))\s*')
 _ACCOUNT = re.compile(r"/v3/a/([^/]+)\.json")
 _SINGLE_CALL = re.compile(r"/v3/a/([^/]+)/calls/([^/]+)\.json")
+_SMS_THREAD = re.compile(r"/v3/a/([^/]+)/sms-threads/([^/]+)\.json")
 _RESOURCE = re.compile(r"/v3/a/([^/]+)/([^/]+?)(\.json)?")
 _API_SORT = re.compile(r"api_sort\[\]\[(\w+)\]")
 _STREAM_OF_FILE = {
@@ -58,7 +59,7 @@ class CallRailApi:
         """The account id written in `path` (masked or numeric), if the path has one."""
         match = _ACCOUNT.fullmatch(path) or _RESOURCE.fullmatch(path)
         if match is None:
-            match = _SINGLE_CALL.fullmatch(path)
+            match = _SINGLE_CALL.fullmatch(path) or _SMS_THREAD.fullmatch(path)
         return match[1] if match else None
 
     @staticmethod
@@ -70,6 +71,8 @@ class CallRailApi:
             return "account"
         if _SINGLE_CALL.fullmatch(path):
             return "call"
+        if _SMS_THREAD.fullmatch(path):
+            return "sms_thread_messages"
         match = _RESOURCE.fullmatch(path)
         return _STREAM_OF_FILE.get(match[2]) if match else None
 
@@ -93,6 +96,9 @@ class CallRailApi:
         match = _SINGLE_CALL.fullmatch(req.path)
         if match:
             return self._single_call(req, self._account(match[1]), match[2])
+        match = _SMS_THREAD.fullmatch(req.path)
+        if match:
+            return self._thread_messages(req, self._account(match[1]), match[2])
         match = _RESOURCE.fullmatch(req.path)
         if match is None:
             raise not_found()
@@ -126,13 +132,13 @@ class CallRailApi:
         except ValueError:
             raise bad_request(f"Invalid {name}: {raw}") from None
 
-    def _paging(self, req: Request) -> tuple[int, int]:
+    def _paging(self, req: Request, limit: int = MAX_PER_PAGE) -> tuple[int, int]:
         page = self._int(req, "page", 1)
-        per_page = self._int(req, "per_page", DEFAULT_PER_PAGE)
+        per_page = self._int(req, "per_page", min(DEFAULT_PER_PAGE, limit))
         if page < 1:
             raise bad_request(f"Invalid page: {page}")
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            raise bad_request(f"per_page must be between 1 and {MAX_PER_PAGE}")
+        if not 1 <= per_page <= limit:
+            raise bad_request(f"per_page must be between 1 and {limit}")
         return page, per_page
 
     def _served(self, per_page: int) -> int:
@@ -206,6 +212,8 @@ class CallRailApi:
         if stream in catalogue.COMPANY_ID_REQUIRED and company_id is None:
             raise bad_request("Missing required parameter: company_id")
         records = account.streams[stream]
+        if stream == "sms_threads" and bool(req.param("start_date")) != bool(req.param("end_date")):
+            raise bad_request("start_date and end_date must be used together")
         if stream in catalogue.DATE_FILTERED:
             start, end = self._window(req, tz)
             key = catalogue.DATE_FILTERED[stream]
@@ -302,6 +310,27 @@ class CallRailApi:
         if start < retention_cutoff_ms(self.emu.clock()):
             raise not_found()
         return json_bytes_response(200, calls.render_page([(start, index)], tz, fields))
+
+
+    def _thread_messages(self, req: Request, account: AccountData, thread_id: str) -> Response:
+        """One SMS thread with a page of its messages, newest first (at most 100 a page)."""
+        if self.emu._is_forbidden(account.index, "sms_thread_messages"):
+            raise forbidden()
+        thread = next((t for t in account.streams["sms_threads"] if str(t["id"]) == thread_id), None)
+        if thread is None:
+            raise not_found()
+        page, per_page = self._paging(req, catalogue.MAX_PER_PAGE["sms_thread_messages"])
+        tz = self._tz(req)
+        fields = catalogue.DEFAULT_FIELDS["sms_thread_messages"]
+        if req.param("with_msg_errors") == "true":
+            fields += (catalogue.MESSAGE_ERROR_FIELD,)
+        messages = [m for m in account.streams["sms_thread_messages"] if m["thread_id"] == thread_id]
+        thread_fields = catalogue.DEFAULT_FIELDS["sms_threads"] + catalogue.OPTIONAL_FIELDS["sms_threads"]
+        listing = json.loads(self._page_of(req, "sms_thread_messages", messages, fields, page, per_page,
+                                           "created_at", True, tz).body)
+        body = {**render_record(thread, thread_fields, tz), **listing}
+        total_pages = listing.get("total_pages", math.ceil(len(messages) / self._served(per_page)))
+        return json_response(200, body, _next_link(req, page, total_pages))
 
 
 def _filter(

@@ -35,6 +35,7 @@ class DataConfig:
     integrations_per_company: int = 1
     notifications_per_account: int = 3
     caller_ids_per_company: int = 2
+    sms_threads_per_account: int = 6
 
 
 @dataclass
@@ -169,6 +170,9 @@ def build_accounts(cfg: DataConfig) -> list[AccountData]:
         s["integrations"] = _integrations(rng, cfg, a, s["companies"])
         s["notifications"] = _notifications(rng, cfg, a, s)
         s["outbound_caller_ids"] = _caller_ids(rng, cfg, a, s["companies"])
+        # Their own random stream, so the data of every other stream stays as it was.
+        sms_rng = random.Random(f"callrail-emulator:{cfg.seed}:{a}:sms-threads")
+        s["sms_threads"], s["sms_thread_messages"] = _sms_threads(sms_rng, cfg, a, s)
         accounts.append(acct)
     return accounts
 
@@ -443,6 +447,69 @@ def _conversation(
         "recent_messages": messages,
         "lead_status": rng.choice((None, "previously_marked_good_lead")),
         "source": rng.choice(("Google Paid", "Direct", None)),
+    }
+
+
+def _sms_threads(
+    rng: random.Random, cfg: DataConfig, a: int, s: dict[str, list[dict[str, Any]]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """SMS threads (callrail-api.md §6) and their messages, each message stored with its thread id."""
+    threads: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    for k in range(cfg.sms_threads_per_account):
+        thread_id = short_id(cfg.seed, a, "sms-thread", k)
+        tracker = rng.choice(s["trackers"])
+        company = next(c for c in s["companies"] if c["id"] == tracker["company"]["id"])
+        current = rng.choice(s["trackers"]) if rng.random() < 0.2 else tracker
+        name = rng.choice(pools.CUSTOMER_NAMES)
+        phone = customer_phone(rng, "404")
+        last = recent_skewed_ms(rng, cfg)
+        count = rng.randint(1, 5)
+        for m in range(count):
+            messages.append(sms_message(
+                masked_id("SCI", cfg.seed, a, k, m), thread_id,
+                last - (count - 1 - m) * rng.randint(60_000, DAY_MS), rng,
+            ))
+        threads.append({
+            "id": thread_id,
+            "notes": rng.choice((None, "Asked for a quote", "Call back after 5 pm")),
+            "tags": rng.sample(["Lead", "Follow up", "Quote sent"], rng.randint(0, 2)),
+            "value": rng.choice((None, 0, 150, 99.5)),
+            "lead_qualification": rng.choice((None, "good_lead", "not_a_lead")),
+            "company_id": company["id"],
+            "initial_tracker_id": tracker["id"],
+            "current_tracker_id": current["id"],
+            "customer_name": name,
+            "customer_phone_number": phone,
+            "initial_tracking_number": tracker["tracking_numbers"][0],
+            "current_tracking_number": current["tracking_numbers"][0],
+            "state": "archived" if rng.random() < 0.2 else "active",
+            "company_time_zone": company["time_zone"],
+            "last_message_at": Stamp(last, UTC_MS if k % 3 else UTC_S),
+            "formatted_customer_phone_number": formatted_phone(phone),
+            "formatted_initial_tracking_number": formatted_phone(tracker["tracking_numbers"][0]),
+            "formatted_current_tracking_number": formatted_phone(current["tracking_numbers"][0]),
+            "formatted_customer_name": name or formatted_phone(phone),
+        })
+    return threads, messages
+
+
+def sms_message(
+    message_id: str, thread_id: str, at_ms: int, rng: random.Random, content: str | None = None
+) -> dict[str, Any]:
+    """One message of an SMS thread as the thread endpoint lists it (plus its stored thread id)."""
+    mms = rng.random() < 0.2
+    failed = rng.random() < 0.1
+    return {
+        "id": message_id,
+        "content": content if content is not None else rng.choice(pools.TEXT_MESSAGES),
+        "created_at": Stamp(at_ms, UTC_MS),
+        "status": "error" if failed else rng.choice(("sent", "delivered", None)),
+        "direction": rng.choice(("incoming", "outgoing")),
+        "message_type": "mms" if mms else "sms",
+        "media_urls": [f"https://app.callrail.com/mms/{message_id[-12:]}"] if mms else [],
+        "thread_id": thread_id,
+        "error": "Carrier rejected the message" if failed else None,
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import random
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,7 +13,14 @@ from typing import Any
 from callrail_emulator import fields as catalogue
 from callrail_emulator.api import CallRailApi
 from callrail_emulator.calls import AccountCalls, CallFactory
-from callrail_emulator.dataset import DAY_MS, AccountData, DataConfig, build_accounts, new_account
+from callrail_emulator.dataset import (
+    DAY_MS,
+    AccountData,
+    DataConfig,
+    build_accounts,
+    new_account,
+    sms_message,
+)
 from callrail_emulator.faults import Faults
 from callrail_emulator.hostile import Hostile
 from callrail_emulator.ids import masked_id, short_id
@@ -73,6 +81,7 @@ class Emulator:
         integrations_per_company: int = 1,
         notifications_per_account: int = 3,
         caller_ids_per_company: int = 2,
+        sms_threads_per_account: int = 6,
         accounts_without_caller_ids: Iterable[int] = (1,),
         forbidden: Iterable[tuple[int | str, str]] = (),
         latency: float = 0.0,
@@ -101,6 +110,7 @@ class Emulator:
             integrations_per_company=integrations_per_company,
             notifications_per_account=notifications_per_account,
             caller_ids_per_company=caller_ids_per_company,
+            sms_threads_per_account=sms_threads_per_account,
         )
         self._accounts: list[AccountData] = build_accounts(self._config)
         end_ms = self._config.anchor_ms - 600_000  # the newest call ended ~10 minutes ago
@@ -187,6 +197,15 @@ class Emulator:
                 ]
             return out
 
+    def thread_message_counts(self, account_id: str | int) -> dict[str, int]:
+        """Messages per SMS thread of an account (every thread, those without messages too)."""
+        with self._lock:
+            streams = self._account(account_id).streams
+            counts = {str(t["id"]): 0 for t in streams["sms_threads"]}
+            for message in streams["sms_thread_messages"]:
+                counts[message["thread_id"]] = counts.get(message["thread_id"], 0) + 1
+            return counts
+
     def ids(self, stream: str, account_id: str | int | None = None) -> set[Any]:
         stream = catalogue.canonical_stream(stream)
         if stream != "calls":
@@ -219,7 +238,7 @@ class Emulator:
             for token in (account.id, str(account.numeric_id)):
                 if self._account_by_token(token) is not None:
                     raise ValueError(f"an account is already known as {token}")
-            account.streams = {s: [] for s in catalogue.ENDPOINTS}
+            account.streams = {s: [] for s in (*catalogue.ENDPOINTS, *catalogue.NESTED_ENDPOINTS)}
             self._accounts.append(account)
             return account.id
 
@@ -235,7 +254,7 @@ class Emulator:
         stream = catalogue.canonical_stream(stream)
         if stream == "accounts":
             raise ValueError("accounts come from the constructor or add_account()")
-        key = catalogue.DATE_FILTERED.get(stream)
+        key = catalogue.DATE_FILTERED.get(stream) or catalogue.ORDERED_BY.get(stream)
         known = catalogue.known_fields(stream) | catalogue.STORED_ONLY_FIELDS.get(stream, set())
         if stream == "calls":
             known |= set(catalogue.SINGLE_CALL_ONLY_FIELDS)
@@ -358,6 +377,29 @@ class Emulator:
             record[EXTRA_FIELDS] = tuple(name for name in fields if name not in known)
             records.append(record)
             return record["id"]
+
+    def add_sms_message(
+        self,
+        account_id: str | int,
+        thread_id: str,
+        content: str = "Is this still available?",
+        at: datetime | None = None,
+    ) -> str:
+        """A new message in an SMS thread, at `at` (default now); the thread's last_message_at
+        moves to it. Returns the message id."""
+        with self._lock:
+            account = self._account(account_id)
+            thread = next((t for t in account.streams["sms_threads"] if str(t["id"]) == thread_id), None)
+            if thread is None:
+                raise KeyError(f"no SMS thread {thread_id!r} in account {account_id}")
+            self._bad_records += 1
+            at_ms = to_ms(at or self.clock())
+            message_id = masked_id("SCI", self._config.seed, "added", account.index, self._bad_records)
+            rng = random.Random(message_id)
+            message = sms_message(message_id, thread_id, at_ms, rng, content)
+            account.streams["sms_thread_messages"].append(message)
+            thread["last_message_at"] = Stamp(at_ms, UTC_MS)
+            return message_id
 
     def _target_company(self, req: Request) -> str | None:
         """The company the company_404/vanish_company modes aim at: sorted `position` of the account's."""
@@ -607,8 +649,10 @@ class Emulator:
         return self._calls[account.index]
 
     def _is_forbidden(self, index: int, stream: str) -> bool:
-        key = (index, stream)
-        return key in self._plan_forbidden or key in self._runtime_forbidden
+        keys = {(index, stream)}
+        if stream in catalogue.NESTED_ENDPOINTS:  # a plan without the parent lacks its lists too
+            keys.add((index, catalogue.NESTED_ENDPOINTS[stream][0]))
+        return bool(keys & (self._plan_forbidden | self._runtime_forbidden))
 
     def state(self) -> dict[str, Any]:
         """A JSON-ready summary for GET /_emulator/state."""
@@ -627,8 +671,8 @@ class Emulator:
                     "company_ids": [c["id"] for c in account.streams["companies"]],
                     "counts": counts,
                     "forbidden": sorted(
-                        s for i, s in self._plan_forbidden | self._runtime_forbidden
-                        if i == account.index
+                        s for s in catalogue.STREAMS[1:]
+                        if self._is_forbidden(account.index, s)
                     ),
                 })
             return {

@@ -19,6 +19,8 @@ STREAMS: tuple[str, ...] = (
     "integrations",
     "notifications",
     "outbound_caller_ids",
+    "sms_threads",
+    "sms_thread_messages",
 )
 
 # Tap stream name -> file name under /v3/a/{account_id}/ (accounts live at /v3/a.json).
@@ -34,6 +36,12 @@ ENDPOINTS: dict[str, str] = {
     "integrations": "integrations.json",
     "notifications": "notifications.json",
     "outbound_caller_ids": "caller_ids.json",
+    "sms_threads": "sms-threads.json",
+}
+
+# Lists under one record of another stream: stream -> (parent stream, path under /v3/a/{account_id}/).
+NESTED_ENDPOINTS: dict[str, tuple[str, str]] = {
+    "sms_thread_messages": ("sms_threads", "sms-threads/{thread_id}.json"),
 }
 
 ITEM_KEYS: dict[str, str] = {
@@ -49,6 +57,8 @@ ITEM_KEYS: dict[str, str] = {
     "integrations": "integrations",
     "notifications": "notifications",
     "outbound_caller_ids": "caller_ids",
+    "sms_threads": "sms_threads",
+    "sms_thread_messages": "messages",
 }
 
 # Other spellings accepted by Emulator methods that take a stream name.
@@ -56,6 +66,7 @@ STREAM_ALIASES: dict[str, str] = {
     "caller_ids": "outbound_caller_ids",
     "text-messages": "text_messages",
     "conversations": "text_messages",
+    "sms-threads": "sms_threads",
 }
 
 DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -109,6 +120,14 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "outbound_caller_ids": (
         "id", "phone_number", "name", "company_id", "verified", "created_at", "validation_code",
     ),
+    "sms_threads": (
+        "id", "notes", "tags", "value", "lead_qualification", "company_id", "initial_tracker_id",
+        "current_tracker_id", "customer_name", "customer_phone_number", "initial_tracking_number",
+        "current_tracking_number", "state", "company_time_zone",
+    ),
+    "sms_thread_messages": (
+        "id", "content", "created_at", "status", "direction", "message_type", "media_urls",
+    ),
 }
 
 # Optional fields that the list endpoints return only when named in `fields=`.
@@ -143,11 +162,23 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "integrations": ("signing_key",),
     "notifications": (),
     "outbound_caller_ids": (),
+    "sms_threads": (
+        "last_message_at", "formatted_customer_phone_number", "formatted_initial_tracking_number",
+        "formatted_current_tracking_number", "formatted_customer_name",
+    ),
+    "sms_thread_messages": (),
 }
+
+# A thread's messages carry `error` only when asked with `with_msg_errors=true`.
+MESSAGE_ERROR_FIELD = "error"
 
 # Kept with a record to answer the company_id filter, never printed: an integration names no
 # company (callrail-api.md §6).
-STORED_ONLY_FIELDS: dict[str, frozenset[str]] = {"integrations": frozenset({"company_id"})}
+STORED_ONLY_FIELDS: dict[str, frozenset[str]] = {
+    "integrations": frozenset({"company_id"}),
+    # A message names no thread; the thread is the path it is listed under.
+    "sms_thread_messages": frozenset({"thread_id", MESSAGE_ERROR_FIELD}),
+}
 
 # Only GET /v3/a/{account_id}/calls/{id}.json knows these (callrail-api.md §5.2).
 SINGLE_CALL_ONLY_FIELDS: tuple[str, ...] = ("conversational_transcript", "integration_data")
@@ -173,6 +204,8 @@ SORTABLE: dict[str, tuple[str, ...]] = {
     "integrations": ("id",),
     "notifications": ("id",),
     "outbound_caller_ids": ("id", "created_at"),
+    "sms_threads": ("last_message_at",),
+    "sms_thread_messages": ("created_at",),
 }
 
 DEFAULT_SORT: dict[str, tuple[str, str]] = {
@@ -188,6 +221,8 @@ DEFAULT_SORT: dict[str, tuple[str, str]] = {
     "integrations": ("id", "asc"),
     "notifications": ("id", "asc"),
     "outbound_caller_ids": ("id", "asc"),
+    "sms_threads": ("last_message_at", "desc"),
+    "sms_thread_messages": ("created_at", "desc"),
 }
 
 # Streams filtered by date_range / start_date / end_date, and the timestamp each one filters on.
@@ -195,7 +230,11 @@ DATE_FILTERED: dict[str, str] = {
     "calls": "start_time",
     "form_submissions": "submitted_at",
     "text_messages": "last_message_at",
+    "sms_threads": "last_message_at",
 }
+
+# The timestamp a stream without a date filter is listed by, kept as an instant like the dated ones.
+ORDERED_BY: dict[str, str] = {"sms_thread_messages": "created_at"}
 
 # Streams that answer 400 without `company_id` (callrail-api.md §7.10).
 COMPANY_ID_REQUIRED: frozenset[str] = frozenset({"integrations", "outbound_caller_ids"})
@@ -203,8 +242,11 @@ COMPANY_ID_REQUIRED: frozenset[str] = frozenset({"integrations", "outbound_calle
 # Streams whose `company_id` query parameter filters the list.
 COMPANY_FILTERED: frozenset[str] = frozenset({
     "users", "tags", "trackers", "calls", "form_submissions", "text_messages", "leads",
-    "integrations", "outbound_caller_ids",
+    "integrations", "outbound_caller_ids", "sms_threads",
 })
+
+# Largest per_page a stream's endpoint accepts where it is below the general 250.
+MAX_PER_PAGE: dict[str, int] = {"sms_thread_messages": 100}
 
 
 def known_fields(stream: str) -> frozenset[str]:

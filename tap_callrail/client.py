@@ -201,7 +201,7 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
             except ForbiddenError as exc:
                 series_list = []
                 self.skip(f"{self.name} {account_id} (listing its companies)", forbidden(exc))
-            path = self.path.format(account_id=quote(account_id, safe=""))
+            path = self.path.format(**{key: quote(str(value), safe="") for key, value in context.items()})
             vanished = 0
             for series in series_list:
                 company_id = series.params.get("company_id")

@@ -1,4 +1,4 @@
-"""JSON schemas and field lists for the twelve CallRail streams.
+"""JSON schemas and field lists for the fourteen CallRail streams.
 
 Each schema is the contract the warehouse sees. target-postgres cannot alter a column's type
 once the table exists, so every type here is chosen to hold for every payload CallRail is known
@@ -408,6 +408,42 @@ TEXT_MESSAGES = th.PropertiesList(
     _p("source", TEXT, "Marketing source of the conversation."),
 )
 
+SMS_THREADS = th.PropertiesList(
+    _p("id", MASKED_ID, "SMS thread id (a short string such as KZaGR).", required=True),
+    _account_id(),
+    _p("company_id", MASKED_ID, "Company the thread belongs to (COM…)."),
+    _p("company_time_zone", TEXT, "Time zone of the company."),
+    _p("initial_tracker_id", MASKED_ID, "Tracker of the first message (TRK…)."),
+    _p("current_tracker_id", MASKED_ID, "Tracker now used for the thread (TRK…)."),
+    _p("initial_tracking_number", E164_PHONE, "Tracking number of the first message."),
+    _p("current_tracking_number", E164_PHONE, "Tracking number now used."),
+    _p("customer_name", TEXT, "Customer's name."),
+    _p("customer_phone_number", E164_PHONE, "Customer's number in E.164 form."),
+    _p("state", TEXT, "State of the thread, e.g. active or archived."),
+    _p("notes", TEXT, "Free-text notes on the thread."),
+    _p("tags", TAG_NAMES, "Names of the tags on the thread."),
+    _p("value", MONEY, "Monetary value assigned to the thread."),
+    _p("lead_qualification", TEXT, "good_lead, not_a_lead, or null."),
+    _p("last_message_at", TIMESTAMP, "When the latest message was sent or received (requested via fields=)."),
+    _p("formatted_customer_name", TEXT, "customer_name as displayed."),
+    _p("formatted_customer_phone_number", TEXT, "customer_phone_number as displayed."),
+    _p("formatted_initial_tracking_number", TEXT, "initial_tracking_number as displayed."),
+    _p("formatted_current_tracking_number", TEXT, "current_tracking_number as displayed."),
+)
+
+SMS_THREAD_MESSAGES = th.PropertiesList(
+    _p("id", MASKED_ID, "Message id (SCI…).", required=True),
+    _account_id(),
+    _p("thread_id", MASKED_ID, "SMS thread the message belongs to; added by the tap.", required=True),
+    _p("content", TEXT, "Message text."),
+    _p("created_at", TIMESTAMP, "When the message was sent or received."),
+    _p("direction", TEXT, "incoming or outgoing."),
+    _p("message_type", TEXT, "sms or mms."),
+    _p("status", TEXT, "Delivery status CallRail reports, e.g. sent or error."),
+    _p("media_urls", STRINGS, "MMS attachments; CallRail's links are not long-lived."),
+    _p("error", TEXT, "Why the message failed, where it did (asked for with with_msg_errors=true)."),
+)
+
 LEADS = th.PropertiesList(
     _p("id", MASKED_ID, "Lead (person) id (PER…).", required=True),
     _account_id(),
@@ -473,6 +509,8 @@ SCHEMAS: dict[str, dict] = {
     "integrations": INTEGRATIONS.to_dict(),
     "notifications": NOTIFICATIONS.to_dict(),
     "outbound_caller_ids": OUTBOUND_CALLER_IDS.to_dict(),
+    "sms_threads": SMS_THREADS.to_dict(),
+    "sms_thread_messages": SMS_THREAD_MESSAGES.to_dict(),
 }
 
 # Fields the tap stamps on each record itself; never sent in fields=.
@@ -489,6 +527,8 @@ TAP_ADDED_FIELDS: dict[str, frozenset[str]] = {
     "integrations": _names("account_id company_id"),
     "notifications": _names("account_id"),
     "outbound_caller_ids": _names("account_id"),
+    "sms_threads": _names("account_id"),
+    "sms_thread_messages": _names("account_id thread_id"),
 }
 
 # Returned without asking, plus the tap-added fields above.
@@ -530,6 +570,15 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
         "name send_desktop send_email send_push sms_enabled tracker_id tracker_name user_id"
     ),
     "outbound_caller_ids": _names("id account_id company_id created_at name phone_number validation_code verified"),
+    "sms_threads": _names(
+        "id account_id company_id company_time_zone current_tracker_id current_tracking_number "
+        "customer_name customer_phone_number initial_tracker_id initial_tracking_number "
+        "lead_qualification notes state tags value"
+    ),
+    # `error` comes only with with_msg_errors=true (a parameter, not a field name).
+    "sms_thread_messages": _names(
+        "id account_id content created_at direction error media_urls message_type status thread_id"
+    ),
 }
 
 # Must be named in fields=. Calls leaves out conversational_transcript and
@@ -562,4 +611,9 @@ OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
     "integrations": _names("signing_key"),
     "notifications": frozenset(),
     "outbound_caller_ids": frozenset(),
+    "sms_threads": _names(
+        "formatted_current_tracking_number formatted_customer_name formatted_customer_phone_number "
+        "formatted_initial_tracking_number last_message_at"
+    ),
+    "sms_thread_messages": frozenset(),
 }

@@ -5,16 +5,24 @@ Paths, item keys and filters: https://apidocs.callrail.com/. Schemas: tap_callra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import override
 
 from tap_callrail.client import CallRailStream, SortedCallRailStream
 from tap_callrail.planning import Series
+from tap_callrail.series import NewestFirst
+from tap_callrail.timeutil import to_canonical
 
 if TYPE_CHECKING:
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
+
+    from tap_callrail.services import RunServices
+
+#: The thread endpoint lists at most 100 messages a page (https://apidocs.callrail.com/).
+MESSAGES_PER_PAGE = 100
 
 
 class AccountsStream(CallRailStream):
@@ -191,6 +199,143 @@ class OutboundCallerIdsStream(CallRailStream):
     masked_properties = ("validation_code",)
 
 
+def partition_of(context: Context) -> tuple[Any, Any]:
+    """The sms_threads partition a context belongs to (a thread's context names its thread too)."""
+    return context.get("account_id"), context.get("company_id")
+
+
+def read_back_to(stream: CallRailStream, context: Context) -> str | None:
+    """A newest-first partition's oldest value still worth reading: bookmark minus lookback (None: all)."""
+    since = stream.since(context)
+    return None if since is None else to_canonical(since - stream.lookback(context))
+
+
+class SmsThreadsStream(CallRailStream):
+    """SMS threads (notes, tags, value, lead qualification), incremental on last_message_at, newest first.
+
+    Read like text_messages: CallRail does not say which timestamp its date filter applies to
+    for threads, so the whole window from start_date is requested and reading stops at the page
+    older than the bookmark minus the lookback. With sms_thread_messages selected, the same pass
+    serves it: it reaches back to that stream's own point too, and each thread newer than it
+    hands its id on.
+    """
+
+    name = "sms_threads"
+    path = "/a/{account_id}/sms-threads.json"
+    item_key = "sms_threads"
+    replication_key = "last_message_at"
+    company_filter = True
+    date_filtered = True
+    newest_first = True
+
+    @override
+    def selected_optional_fields(self) -> list[str]:
+        # Threads are picked by last_message_at even when only sms_thread_messages is selected.
+        return sorted({*super().selected_optional_fields(), "last_message_at"})
+
+    def messages_stream(self) -> SmsThreadMessagesStream | None:
+        """The messages stream, when this run reads it."""
+        return next((s for s in self.child_streams if isinstance(s, SmsThreadMessagesStream) and s.selected), None)
+
+    @override
+    def stop_point(self, context: Context, label: str) -> NewestFirst | None:
+        points = [read_back_to(self, context)] if self.selected else []
+        messages = self.messages_stream()
+        if messages is not None:
+            points.append(messages.threads_since(context))
+        known = [point for point in points if point is not None]
+        if not known or len(known) < len(points):
+            return None  # a first read of either stream lists every thread
+        return NewestFirst(self.replication_key, min(known), self.logger, label)
+
+    @override
+    def generate_child_contexts(self, record: dict, context: Context | None) -> Iterable[Context | None]:
+        messages = self.messages_stream()
+        if messages is None or context is None:
+            return
+        since = messages.threads_since(context)
+        last = record.get(self.replication_key)
+        if since is None or last is None or str(last) >= since:
+            yield {**context, "thread_id": record["id"]}
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if not self.selected:  # read only for the messages stream: not emitted, so not counted
+            return row
+        return super().post_process(row, context)
+
+
+class SmsThreadMessagesStream(CallRailStream):
+    """Messages of the SMS threads that changed, newest first; a child of sms_threads.
+
+    A child, not a second thread listing: the thread list is read once per run for both streams
+    (sms_threads.generate_child_contexts), and a delta costs one request per thread whose
+    last_message_at is newer than this stream's bookmark minus the lookback; a first read gets
+    every thread's messages. State stays one bookmark per sms_threads partition, never per
+    thread (`state_partitioning_keys` drop `thread_id`): the newest created_at seen, committed
+    when the run ends (unsorted, as text_messages). Within a changed thread, pages older than
+    that point are not read. Selecting only this stream reads the thread list without emitting
+    it, and leaves the bookmarks of sms_threads as they were.
+    """
+
+    name = "sms_thread_messages"
+    path = "/a/{account_id}/sms-threads/{thread_id}.json"
+    item_key = "messages"
+    replication_key = "created_at"
+    company_filter = True  # partitions as sms_threads: per company when company_ids is set
+    newest_first = True
+    parent_stream_type = SmsThreadsStream
+
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        super().__init__(tap, services)
+        self.state_partitioning_keys = ("account_id", "company_id")
+        self._threads_since: dict[tuple[Any, Any], str | None] = {}
+        self._forbidden: set[tuple[Any, Any]] = set()
+
+    def threads_since(self, context: Context) -> str | None:
+        """Threads and messages older than this were read before (None: read all); fixed for the run.
+
+        Fixed because each thread's read updates the partition's state (its deep lookback).
+        """
+        key = partition_of(context)
+        if key not in self._threads_since:
+            self._threads_since[key] = read_back_to(self, context)
+        return self._threads_since[key]
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        # A 403 (the plan lacks SMS) holds for every thread of the partition: one warning, not one each.
+        key = partition_of(context) if context else None
+        if key is None or key in self._forbidden:
+            return
+        skips = self._skips
+        yield from super().get_record_pages(context)
+        if self._skips > skips:
+            self._forbidden.add(key)
+
+    @override
+    def stop_point(self, context: Context, label: str) -> NewestFirst | None:
+        since = self.threads_since(context)
+        return None if since is None else NewestFirst(self.replication_key or "", since, self.logger, label)
+
+    @override
+    def request_series(self, context: Context) -> list[Series]:
+        return [Series(f"thread {context['thread_id']}")]
+
+    @override
+    def series_params(self, context: Context, series: Series) -> dict[str, Any]:
+        params = {**super().series_params(context, series), "per_page": MESSAGES_PER_PAGE}
+        if self.mask.get(("properties", "error"), True):
+            params["with_msg_errors"] = "true"
+        return params
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context:
+            row["thread_id"] = context["thread_id"]
+        return super().post_process(row, context)
+
+
 STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     AccountsStream,
     CompaniesStream,
@@ -204,4 +349,6 @@ STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     IntegrationsStream,
     NotificationsStream,
     OutboundCallerIdsStream,
+    SmsThreadsStream,
+    SmsThreadMessagesStream,
 )

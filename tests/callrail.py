@@ -339,6 +339,36 @@ def populate(emu: Emulator, accounts: int = 2) -> None:
                 },
             )
             add(
+                "sms_threads",
+                account,
+                {
+                    "id": f"TH{c[3:]}",
+                    "company_id": c,
+                    "last_message_at": "2026-11-22T10:00:00.000Z",
+                    "state": "active",
+                    "tags": ["Lead"],
+                    "value": 150,
+                    "lead_qualification": "good_lead",
+                },
+            )
+            add(
+                "sms_thread_messages",
+                account,
+                *[
+                    {
+                        "id": f"SCI{c[3:]}{m}",
+                        "thread_id": f"TH{c[3:]}",
+                        "content": f"Message {m}",
+                        "created_at": f"2026-11-2{m}T10:00:00.000Z",
+                        "direction": "incoming",
+                        "message_type": "sms",
+                        "status": "sent",
+                        "media_urls": [],
+                    }
+                    for m in (1, 2)
+                ],
+            )
+            add(
                 "leads",
                 account,
                 {

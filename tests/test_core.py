@@ -51,7 +51,7 @@ TestTapCallRail = get_tap_test_class(
 # -- the CLI surface ---------------------------------------------------------------------------
 
 
-def test_discover_lists_the_twelve_streams_with_keys_and_makes_no_request(
+def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
     callrail: Emulator, cli: Callable[..., CliResult]
 ) -> None:
     before = len(callrail.requests)
@@ -75,12 +75,16 @@ def test_discover_lists_the_twelve_streams_with_keys_and_makes_no_request(
         "integrations": ["id"],
         "notifications": ["id"],
         "outbound_caller_ids": ["id"],
+        "sms_threads": ["id"],
+        "sms_thread_messages": ["id"],
     }
     replication = {s["tap_stream_id"]: s.get("replication_key") for s in catalog["streams"]}
     assert {k: v for k, v in replication.items() if v} == {
         "calls": "start_time",
         "form_submissions": "submitted_at",
         "text_messages": "last_message_at",
+        "sms_threads": "last_message_at",
+        "sms_thread_messages": "created_at",
     }
 
 

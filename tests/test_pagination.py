@@ -106,14 +106,16 @@ def test_many_small_pages_follow_total_pages_not_the_page_size(fake: Emulator) -
     assert sorted(r["id"] for r in result.records("leads")) == [f"PER{i:04d}" for i in range(7)]
 
 
-def test_every_list_request_asks_for_250_per_page(fake: Emulator) -> None:
+def test_every_list_request_asks_for_250_per_page_and_thread_messages_for_100(fake: Emulator) -> None:
     fake.set_paging(page_size=2)
     populate(fake)
 
     run_sync(base_config())
 
-    list_requests = [r for r in sent(fake) if r.stream != "account"]
-    assert {r.stream for r in list_requests} >= set(SCHEMAS)
+    messages = sent(fake, "sms_thread_messages")
+    assert messages and all(r.params.get("per_page") == "100" for r in messages)
+    list_requests = [r for r in sent(fake) if r.stream not in ("account", "sms_thread_messages")]
+    assert {r.stream for r in list_requests} >= set(SCHEMAS) - {"sms_thread_messages"}
     assert all(r.params.get("per_page") == "250" for r in list_requests), [
         (r.path, r.params) for r in list_requests if r.params.get("per_page") != "250"
     ]

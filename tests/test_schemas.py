@@ -14,7 +14,8 @@ def _names(names: str) -> set[str]:
 
 STREAMS = [
     "accounts", "companies", "users", "tags", "trackers", "calls", "form_submissions",
-    "text_messages", "leads", "integrations", "notifications", "outbound_caller_ids",
+    "text_messages", "leads", "integrations", "notifications", "outbound_caller_ids", "sms_threads",
+    "sms_thread_messages",
 ]  # fmt: skip
 
 # callrail-api.md §5.1, written out again here so the test is an independent spec.
@@ -100,6 +101,8 @@ TIMESTAMPS = [
     ("calls", "good_lead_call_time"),
     ("form_submissions", "submitted_at"),
     ("text_messages", "last_message_at"),
+    ("sms_threads", "last_message_at"),
+    ("sms_thread_messages", "created_at"),
     ("companies", "created_at"),
     ("companies", "disabled_at"),
     ("trackers", "created_at"),
@@ -148,9 +151,11 @@ def test_every_property_has_a_description(stream):
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_only_id_and_account_id_are_required(stream):
+def test_only_id_account_id_and_thread_id_are_required(stream):
     required = set(SCHEMAS[stream].get("required", []))
     expected = {"id"} if stream == "accounts" else {"id", "account_id"}
+    if stream == "sms_thread_messages":
+        expected.add("thread_id")  # stamped by the tap from the thread it read
     assert required == expected
     for name, prop in SCHEMAS[stream]["properties"].items():
         if name not in expected:
@@ -265,6 +270,10 @@ def test_optional_fields_match_the_fact_sheet():
         "text_messages": {"lead_status", "source"},
         "accounts": {"numeric_id"},
         "integrations": {"signing_key"},
+        "sms_threads": _names(
+            "last_message_at formatted_customer_phone_number formatted_initial_tracking_number "
+            "formatted_current_tracking_number formatted_customer_name"
+        ),
     }
     assert expected == OPTIONAL_FIELDS
 

@@ -19,8 +19,9 @@ CANONICAL = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 # Keys as the catalog declares them to the target.
 PRIMARY_KEYS = {s["tap_stream_id"]: s["key_properties"] for s in discovered_catalog(base_config())["streams"]}
 INCREMENTAL = {"calls": "start_time", "form_submissions": "submitted_at"}
-# text_messages is read in full over its date window but never deletes (issue 3).
-FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - {"text_messages"})
+# The newest-first streams are incremental too, and never delete.
+NEWEST_FIRST = {"text_messages", "sms_threads", "sms_thread_messages"}
+FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST)
 PER_COMPANY = ("integrations", "outbound_caller_ids")
 
 

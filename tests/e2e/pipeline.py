@@ -23,7 +23,7 @@ DATABASE = "warehouse"
 API_KEY = "test-key"
 PIPELINE = "dev:tap-callrail-to-target-postgres"
 
-STREAMS = tuple(SCHEMAS)  # the 12 streams, in the order of the issue
+STREAMS = tuple(SCHEMAS)  # the 14 streams, in the order of the issues
 # The environment of every subprocess drops what a developer may have set for real runs.
 HERMETIC_PREFIXES = ("TAP_CALLRAIL_", "TARGET_POSTGRES_", "MELTANO_")
 

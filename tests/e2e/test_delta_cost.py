@@ -27,7 +27,14 @@ MARKS = ("read_completely_at", "deep_lookback_at")
 def _requests_by_stream(emu: Any) -> Counter[str]:
     def stream(path: str) -> str:
         name = path.rsplit("/", 1)[-1].removesuffix(".json")
-        return {"a": "accounts", "text-messages": "text_messages", "caller_ids": "outbound_caller_ids"}.get(name, name)
+        if "/sms-threads/" in path:
+            return "sms_thread_messages"
+        return {
+            "a": "accounts",
+            "text-messages": "text_messages",
+            "caller_ids": "outbound_caller_ids",
+            "sms-threads": "sms_threads",
+        }.get(name, name)
 
     return Counter(stream(r["path"]) for r in api_requests(emu))
 
@@ -70,9 +77,11 @@ def test_an_hourly_delta_costs_one_request_per_cheap_stream_and_loads_every_chan
                 "calls",
                 "form_submissions",
                 "text_messages",
+                "sms_threads",
+                "sms_thread_messages",  # the thread at the bookmark, inside the lookback
             )
         }
-    ), made  # 9 requests; the full load made 40 per per-company stream
+    ), made  # 11 requests; the full load made 40 per per-company stream
     for stream in CADENCE:
         assert any(f"{stream} {account}: read completely" in line for line in tap_lines(proc.stderr)), stream
     assert set(added) <= set(warehouse.ids(schema, "calls", account))
