@@ -308,9 +308,9 @@ class SmsThreadMessagesStream(CallRailStream):
         key = partition_of(context) if context else None
         if key is None or key in self._forbidden:
             return
-        skips = self._skips
+        skips = self.skips
         yield from super().get_record_pages(context)
-        if self._skips > skips:
+        if self.skips > skips:
             self._forbidden.add(key)
 
     @override
