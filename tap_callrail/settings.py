@@ -22,6 +22,8 @@ NUMBERS_AT_LEAST: dict[str, float] = {
     "request_timeout_seconds": 1,
     "max_wait_seconds": 0,
 }
+#: Requests in flight at once: 1 is one after another; more than 32 only earns 429s from CallRail.
+MAX_CONCURRENT_REQUESTS = 32
 #: Ids go into URL paths: anything but an id is refused before the first request.
 IDS = (
     ("account_ids", re.compile(r"(ACC[A-Za-z0-9]+|[0-9]+)"), "ACC8154748ae6bd4e278a7cddd38a662f1f or 123456789"),
@@ -71,6 +73,15 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     if isinstance(lookback, int) and lookback > MAX_LOOKBACK_DAYS:
         problems.append(
             f"lookback_window_days must be at most {MAX_LOOKBACK_DAYS} (CallRail keeps 25 months), got {lookback!r}."
+        )
+    concurrency = config.get("max_concurrent_requests")
+    if concurrency is not None and (
+        not isinstance(concurrency, int)
+        or isinstance(concurrency, bool)
+        or not 1 <= concurrency <= MAX_CONCURRENT_REQUESTS
+    ):
+        problems.append(
+            f"max_concurrent_requests must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}, got {concurrency!r}."
         )
     for name, least in NUMBERS_AT_LEAST.items():
         value = config.get(name)

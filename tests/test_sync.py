@@ -276,7 +276,8 @@ def test_full_table_read_restarts_when_a_record_is_deleted_mid_read(fake: Emulat
     fake.put("leads", "ACC01", [{"id": i} for i in ids])
     fake.after_page("leads", "ACC01", 1, _delete("leads", "PER0010"))
 
-    result = run_sync(base_config(emit_activate_version_messages=True), streams={"leads"})
+    # One request at a time, so the requests below are the rule itself (tests/test_inflight.py: concurrently).
+    result = run_sync(base_config(emit_activate_version_messages=True, max_concurrent_requests=1), streams={"leads"})
 
     emitted = [r["id"] for r in result.records("leads")]
     assert Counter(emitted) == Counter(ids)  # the deleted one was read before it went
@@ -288,7 +289,7 @@ def test_sorted_read_restarts_from_the_last_minute_when_a_record_is_deleted(fake
     ids = _calls_every_minute(fake, 600)
     fake.after_page("calls", "ACC01", 1, _delete("calls", "CAL0010"))
 
-    result = run_sync(base_config(), streams={"calls"})
+    result = run_sync(base_config(max_concurrent_requests=1), streams={"calls"})
 
     emitted = [r["id"] for r in result.records("calls")]
     assert Counter(emitted) == Counter(ids)
