@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.agency            # 120 companies, 30,000 calls over a year, 300 ms
     .venv/bin/python -m benchmarks.agency --quick    # tiny, no latency (what the tests run)
+    .venv/bin/python -m benchmarks.agency --concurrency 1   # one request at a time (default: the tap's)
 
 A full load of every stream, then an hourly delta after a few edited and new calls: requests per
 stream and wall time of each, and the requests a day that 24 such deltas would need at 50, 120 and
@@ -29,7 +30,9 @@ HOURLY_RUNS = 24
 COMPANY_COUNTS = (50, 120, 300)
 
 
-def measure(companies: int, calls: int, latency: float, work: Path) -> dict[str, Any]:
+def measure(
+    companies: int, calls: int, latency: float, work: Path, concurrency: int | None = None
+) -> dict[str, Any]:
     emu = Emulator(
         seed=11,
         api_key=API_KEY,
@@ -41,7 +44,9 @@ def measure(companies: int, calls: int, latency: float, work: Path) -> dict[str,
         latency=latency,
     )
     url = emu.start(port=0)
-    config = {"api_key": API_KEY, "api_url": url, "requests_per_hour": 0, "requests_per_day": 0}
+    config: dict[str, Any] = {"api_key": API_KEY, "api_url": url, "requests_per_hour": 0, "requests_per_day": 0}
+    if concurrency is not None:
+        config["max_concurrent_requests"] = concurrency
     try:
         account = emu.account_ids[0]
         full = _run(emu, work, "agency-full", config, None)
@@ -51,8 +56,8 @@ def measure(companies: int, calls: int, latency: float, work: Path) -> dict[str,
         delta.pop("state")
     finally:
         emu.stop()
-    return {"companies": companies, "calls": calls, "latency_s": latency, "full": full, "delta": delta,
-            "per_day": per_day(Counter(delta["requests_by_stream"]), companies)}
+    return {"companies": companies, "calls": calls, "latency_s": latency, "concurrency": concurrency,
+            "full": full, "delta": delta, "per_day": per_day(Counter(delta["requests_by_stream"]), companies)}
 
 
 def _run(emu: Emulator, work: Path, name: str, config: dict[str, Any], state: dict | None) -> dict[str, Any]:
@@ -77,7 +82,8 @@ def render(result: dict[str, Any]) -> str:
     full, delta = result["full"], result["delta"]
     lines = [
         f"Agency: 1 account, {result['companies']} companies, {result['calls']:,} calls over a year, "
-        f"{result['latency_s'] * 1000:.0f} ms per answer",
+        f"{result['latency_s'] * 1000:.0f} ms per answer, max_concurrent_requests "
+        f"{result['concurrency'] or 'as the tap defaults'}",
         "",
         "| run | requests | wall (s) | records |",
         "|---|---|---|---|",
@@ -101,13 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=120)
     parser.add_argument("--calls", type=int, default=30_000)
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per answer")
+    parser.add_argument("--concurrency", type=int, help="max_concurrent_requests (default: the tap's)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.quick:
         args.companies, args.calls, args.latency = 6, 600, 0.0
     work = Path(tempfile.mkdtemp(prefix="tap-callrail-agency-"))
     try:
-        result = measure(args.companies, args.calls, args.latency, work)
+        result = measure(args.companies, args.calls, args.latency, work, args.concurrency)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(render(result))
