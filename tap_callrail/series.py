@@ -128,7 +128,9 @@ def list_pages(
 
     With requests in flight, the planned pages after the one being read are requested ahead
     (`first`: page 1 already is); bodies are still yielded strictly in page order, an error is
-    raised when its page is due, and pages requested past the series' end are never read.
+    raised when its page is due, and pages requested past the series' end are never read. After
+    a page whose `total_records` moved, nothing more is requested until the next page: its
+    reader may start the series over, and the pages then in flight are wasted.
 
     Offset pagination asks one more rule of pages requested ahead. Read one after another, an
     insert between two reads only repeats a record on the next page (deduplicated), and a delete
@@ -147,17 +149,17 @@ def list_pages(
     try:
         while counter.more:
             number = counter.page
-            sent = ahead.take(number)
-            body = sent[0].result() if sent else inflight.get(client, page_request(number), item_key)
+            page, in_order = ahead.take(number) or (None, True)
+            body = page.result() if page else inflight.get(client, page_request(number), item_key)
             total = count(body.get("total_records"))
-            if sent and not sent[1] and total != previous_total:
+            if not in_order and total != previous_total:
                 ahead.drop()
                 body = inflight.get(client, page_request(number), item_key)
                 total = count(body.get("total_records"))
             if number == 1:
                 ahead.plan(body)
             counter.observe(body, len(body[item_key]))
-            if counter.more:
+            if counter.more and (number == 1 or total == previous_total):
                 ahead.fill(counter.page)
             previous_total = total
             yield body
