@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks.agency            # 120 companies, 30,000 calls over a year, 300 ms
     .venv/bin/python -m benchmarks.agency --quick    # tiny, no latency (what the tests run)
+    .venv/bin/python -m benchmarks.agency --concurrency 1   # one request at a time (default: the tap's)
 
 Three runs of every stream with the default settings: a full load; an hourly delta after a few
 edited and new calls (the expensive full-table streams not due, the short lookback); and the
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=120)
     parser.add_argument("--calls", type=int, default=30_000)
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per answer")
+    parser.add_argument("--concurrency", type=int, help="max_concurrent_requests (default: the tap's)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=JSON",
                         help="a tap setting for every run, e.g. full_table_refresh_hours=0 (repeatable)")
@@ -135,6 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.setting:
         name, _, value = item.partition("=")
         extra[name] = json.loads(value)
+    if args.concurrency is not None:
+        extra["max_concurrent_requests"] = args.concurrency
     if args.quick:
         args.companies, args.calls, args.latency = 6, 600, 0.0
     work = Path(tempfile.mkdtemp(prefix="tap-callrail-agency-"))

@@ -10,8 +10,9 @@ python -m devtools.compare_output compare A B
     SCHEMA and ACTIVATE_VERSION messages), else print the first differences and exit 1.
 
 What is ignored, and why: `time_extracted` and `version` of RECORD messages, `version` of
-ACTIVATE_VERSION messages and the value of `replication_key_signpost` in STATE messages (the
-SDK's stream start time, in the STATE messages written while a stream is still being read) are
+ACTIVATE_VERSION messages and the values of `replication_key_signpost` (the SDK's stream start
+time, in the STATE messages written while a stream is still being read), `read_completely_at`
+and `deep_lookback_at` (when this run read what, tap_callrail/due.py) in STATE messages are
 the wall clock of the run. A signpost must still be where the other file has one. Everything
 else must be equal as JSON (key order ignored; 1 and 1.0 differ, 1.10 and 1.1 do not).
 
@@ -54,6 +55,8 @@ START_DATE = "2025-11-01"  # before the first emulated call (FIXED_NOW - 365 day
 
 IGNORED = {"RECORD": ("time_extracted", "version"), "ACTIVATE_VERSION": ("version",)}
 SIGNPOST = "replication_key_signpost"
+#: State values that are the wall clock of the run: the signpost, and when a read was done.
+WALL_CLOCK = {SIGNPOST, "read_completely_at", "deep_lookback_at"}
 SHOWN_DIFFERENCES = 5
 
 
@@ -184,7 +187,7 @@ def comparable(message: dict[str, Any]) -> dict[str, Any]:
 
 def without_signposts(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: "<wall clock>" if k == SIGNPOST else without_signposts(v) for k, v in value.items()}
+        return {k: "<wall clock>" if k in WALL_CLOCK else without_signposts(v) for k, v in value.items()}
     return [without_signposts(item) for item in value] if isinstance(value, list) else value
 
 
@@ -295,7 +298,10 @@ def compare(path_a: Path, path_b: Path) -> int:
             count_a, count_b = (sum(bag.values()) for bag in stream.bags)
             print(f"  {kind:<16} {name:<20} A {count_a:>7}  B {count_b:>7}  {verdict}")
     if all(diff == 0 for _, _, diff in sequences.values()):
-        print(f"IDENTICAL (ignoring RECORD time_extracted/version, ACTIVATE_VERSION version, STATE {SIGNPOST} values)")
+        print(
+            "IDENTICAL (ignoring RECORD time_extracted/version, ACTIVATE_VERSION version, "
+            f"STATE {', '.join(sorted(WALL_CLOCK))} values)"
+        )
         return 0
     if all(stream.verdict() == "same" for stream in streams.values()):
         print("DIFFERENT: every stream has the same messages in the same order; only their interleaving differs")

@@ -183,9 +183,11 @@ class CallRailClient:
     def get(self, request: Request, *, item_key: str | None) -> dict[str, Any]:
         """GET `request` and return its body: a page with a list under `item_key`, else an object with an `id`."""
         retry_of: list[int | None] = []
+        account = request.target.account_id or "(accounts list)"
 
         def before_attempt(target: RequestTarget) -> None:
-            waited = self._budget.acquire(target.account_id or "(accounts list)")
+            # The retry of a 429 has waited that pause out itself (before_wait, then the policy's sleep).
+            waited = self._budget.acquire(account, heed_pause=not retry_of or retry_of[-1] != 429)
             if self._observer is not None:
                 retry = bool(retry_of)
                 self._observer.attempt(target, retry, retry_of.pop() if retry else None, waited)
@@ -203,7 +205,12 @@ class CallRailClient:
                 retry_of.append(None)
                 raise
 
-        return self._retry.call(attempt, request.target, before_attempt=before_attempt)
+        def before_wait(exc: BaseException, seconds: float) -> None:
+            # A 429 answers for the whole account: its other requests in flight wait as long.
+            if isinstance(exc, CallRailAnswerError) and exc.answer.status_code == 429:
+                self._budget.pause(account, seconds)
+
+        return self._retry.call(attempt, request.target, before_attempt=before_attempt, before_wait=before_wait)
 
     def _send(self, request: Request, item_key: str | None) -> dict[str, Any]:
         url = f"{request.url}?{request.query}" if request.query else request.url

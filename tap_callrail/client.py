@@ -18,7 +18,7 @@ from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_callrail.api import ForbiddenError
+from tap_callrail.api import ForbiddenError, Request
 from tap_callrail.due import DueWork
 from tap_callrail.errors import CallRailNotFoundError
 from tap_callrail.planning import Series, date_window, list_params, request_series
@@ -201,17 +201,15 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
             except ForbiddenError as exc:
                 series_list = []
                 self.skip(f"{self.name} {account_id} (listing its companies)", forbidden(exc))
-            path = self.path.format(**{key: quote(str(value), safe="") for key, value in context.items()})
             vanished = 0
-            for series in series_list:
+            planned = (self.plan_series(context, account_id, series) for series in series_list)
+            for (series, request, params), first in reader.ahead(planned):
                 company_id = series.params.get("company_id")
-                label = f"{self.name} for account {account_id}" + (f", company {company_id}" if company_id else "")
-                request = services.client.request(path, "", stream=self.name, account_id=account_id, label=label)
+                label = request.label
                 try:
-                    params = self.series_params(context, series)
                     prepare = self.records.preparer(account_id, company_id if self.per_company else None)
                     until = self.stop_point(context, label)
-                    for records in reader.read(request, params, prepare, until=until):
+                    for records in reader.read(request, params, prepare, first, until=until):
                         records_read += len(records)
                         self.report_page(account_id, records_read, records)
                         yield records
@@ -236,6 +234,14 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
             services.stats.finished(self.name, account_id)
             services.progress.done(self.name, account_id, records_read)
 
+    def plan_series(self, context: Context, account_id: str, series: Series) -> tuple[Series, Request, dict[str, Any]]:
+        """One series of the partition: its list request (named for messages) and its query."""
+        company_id = series.params.get("company_id")
+        label = f"{self.name} for account {account_id}" + (f", company {company_id}" if company_id else "")
+        path = self.path.format(**{key: quote(str(value), safe="") for key, value in context.items()})
+        request = self.services.client.request(path, "", stream=self.name, account_id=account_id, label=label)
+        return series, request, self.series_params(context, series)
+
     def reader(self, context: Context) -> SeriesReader:
         """How this partition's series are read: each record once, and proven complete where deletes follow."""
         dedup = SortedDedup(self.replication_key or "", self.future_limit) if self.sort_key else Dedup()
@@ -246,6 +252,7 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
             dedup=dedup,
             logger=self.logger,
             verify=self.may_delete,
+            inflight=self.services.inflight,
         )
 
     def report_keyless(self, label: str, account_id: str, reader: SeriesReader) -> None:

@@ -9,7 +9,9 @@ takes a slot from its account's budget here.
 The windows are rolling, not clock-aligned: a request made at t counts against the
 hour until t + 3600 s and against the day until t + 86400 s. The budget lives for one
 run only; a run started right after another can still meet a 429, which the retry
-policy (retry.py) handles.
+policy (retry.py) handles. A 429 answers for the whole account, so with requests in
+flight (inflight.py) it pauses every request of that account (`pause`), not only the
+one that got it.
 """
 
 from __future__ import annotations
@@ -44,12 +46,15 @@ class _Account:
     stamps: dict[_Window, deque[float]]
     waits: int = 0
     waited_seconds: float = 0.0
+    # No request starts before this instant (after a 429); the first one held says so.
+    paused_until: float = float("-inf")
+    pause_announced: bool = True
 
 
 @dataclass(frozen=True)
 class _Verdict:
     wait: float
-    window: _Window | None = None
+    window: _Window | None = None  # None: a pause after a 429
     used: int = 0
 
 
@@ -92,26 +97,49 @@ class RateBudget:
         self._lock = threading.Lock()
         self._accounts: dict[str, _Account] = {}
 
-    def acquire(self, account_id: str) -> float:
-        """Block until ``account_id`` may send a request, record it, return seconds waited."""
+    def acquire(self, account_id: str, *, heed_pause: bool = True) -> float:
+        """Block until ``account_id`` may send a request, record it, return seconds waited.
+
+        ``heed_pause=False``: the retry of the request that got the 429 has waited it out already.
+        """
         started = self._clock()
-        announced = False
+        slept = announced = False
         while True:
             with self._lock:
                 account = self._account(account_id)
                 now = self._clock()
-                verdict = self._verdict(account, now)
+                verdict = self._verdict(account, now, heed_pause)
                 if verdict.wait <= 0:
                     for stamps in account.stamps.values():
                         stamps.append(now)
-                    waited = now - started if announced else 0.0
-                    if announced:
+                    waited = now - started if slept else 0.0
+                    if slept:
                         account.waits += 1
                         account.waited_seconds += waited
                     return waited
-            self._announce(account_id, verdict, first=not announced)
-            announced = True
+                held = verdict.window is None and not account.pause_announced
+                account.pause_announced |= held
+            if verdict.window is not None:
+                self._announce(account_id, verdict, first=not announced)
+                announced = True
+            elif held:
+                self._announce_pause(account_id, verdict.wait)
+            slept = True
             self._sleep(min(verdict.wait, PROGRESS_INTERVAL_SECONDS))
+
+    def pause(self, account_id: str, seconds: float) -> None:
+        """CallRail answered 429 asking for `seconds`: no request of the account starts before then.
+
+        The request that got the 429 waits as long anyway (retry.RetryPolicy) and then acquires
+        with ``heed_pause=False``; this holds the account's other requests in flight too. The
+        first request held says so, in one line.
+        """
+        with self._lock:
+            account = self._account(account_id)
+            until = self._clock() + seconds
+            if until > account.paused_until:
+                account.paused_until = until
+                account.pause_announced = False
 
     def remaining(self, account_id: str) -> tuple[int | None, int | None]:
         """Requests ``account_id`` may still send now: (this hour, this day); None = unlimited."""
@@ -146,9 +174,10 @@ class RateBudget:
             while stamps and stamps[0] + window.seconds <= now + _SLACK_SECONDS:
                 stamps.popleft()
 
-    def _verdict(self, account: _Account, now: float) -> _Verdict:
+    def _verdict(self, account: _Account, now: float, heed_pause: bool = True) -> _Verdict:
         self._evict(account, now)
-        verdict = _Verdict(wait=0.0)
+        pause = account.paused_until - now if heed_pause else 0.0
+        verdict = _Verdict(wait=pause if pause > _SLACK_SECONDS else 0.0)
         for window, stamps in account.stamps.items():
             if len(stamps) >= window.limit:
                 wait = stamps[0] + window.seconds - now
@@ -181,6 +210,15 @@ class RateBudget:
                 _seconds(verdict.wait),
                 resume_at,
             )
+
+    def _announce_pause(self, account_id: str, wait: float) -> None:
+        resume = datetime.fromtimestamp(self._wall_clock() + wait, tz=timezone.utc)
+        self._log.info(
+            "Rate budget: CallRail answered 429 for account %s; its requests wait %s s, resuming at %s",
+            account_id,
+            _seconds(wait),
+            resume.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
 
 
 def _seconds(value: float) -> str:

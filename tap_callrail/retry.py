@@ -289,11 +289,13 @@ class RetryPolicy:
         target: RequestTarget,
         *,
         before_attempt: Callable[[RequestTarget], object] | None = None,
+        before_wait: Callable[[BaseException, float], object] | None = None,
     ) -> R:
         """``func()`` with this policy: retried on the faults above, then ``CallRailRequestFailed``.
 
         ``before_attempt`` runs before every attempt, retries included (each one is a request
-        CallRail counts), e.g. to take a slot of the rate budget. Other errors (401, 403, 404,
+        CallRail counts), e.g. to take a slot of the rate budget; ``before_wait`` before each
+        wait, with the fault and the seconds about to be waited. Other errors (401, 403, 404,
         any other 4xx) pass straight through.
         """
         attempt = 1
@@ -305,7 +307,7 @@ class RetryPolicy:
             except RETRIABLE_EXCEPTIONS as exc:
                 if attempt > self.max_retries:
                     raise self._give_up(target, exc, attempt) from exc
-                self._wait(target, exc, attempt)
+                self._wait(target, exc, attempt, before_wait)
             attempt += 1
 
     def _plan(self, exc: BaseException, attempt: int) -> tuple[float, str]:
@@ -319,7 +321,13 @@ class RetryPolicy:
         cap = _secs(self.backoff_max_seconds)
         return seconds, f"exponential backoff, capped at backoff_max_seconds={cap}"
 
-    def _wait(self, target: RequestTarget, exc: BaseException, attempt: int) -> None:
+    def _wait(
+        self,
+        target: RequestTarget,
+        exc: BaseException,
+        attempt: int,
+        before_wait: Callable[[BaseException, float], object] | None,
+    ) -> None:
         seconds, reason = self._plan(exc, attempt)
         if seconds > self.max_wait_seconds:
             resume = self._now() + timedelta(seconds=min(seconds, 10**10))
@@ -337,6 +345,8 @@ class RetryPolicy:
             _secs(seconds),
             reason,
         )
+        if before_wait is not None:
+            before_wait(exc, seconds)
         if seconds > 0:
             self._sleep(seconds)
 

@@ -3,15 +3,24 @@ record once, and proof that a full-table read was complete before its absent row
 
 CallRail pages by offset (`page`, `per_page`), so a record deleted while a series is read shifts
 every later record back by one and one would be skipped (https://apidocs.callrail.com/#pagination).
+With requests in flight (inflight.py) later pages are requested before earlier ones are answered;
+`list_pages` says why that needs one more rule.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from typing import Any
+import math
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing
+from typing import Any, TypeVar
 
 from tap_callrail.api import PAGE_SIZE, CallRailClient, Request, encode_query
+from tap_callrail.inflight import InFlight, Page
+
+T = TypeVar("T")
+#: No requests in flight: each page is requested when it is due, on the reading thread.
+SEQUENTIAL = InFlight(1)
 
 #: Times a series is read again from its start (or last minute) when its count drops mid-read.
 MAX_RESTARTS = 3
@@ -59,22 +68,108 @@ class PageCount:
             self.page += 1
 
 
+def page_requests(request: Request, params: dict[str, Any]) -> Callable[[int], Request]:
+    """The request of each page of a series: its query encoded once, each page number appended."""
+    query = encode_query({key: value for key, value in params.items() if key != "page"})
+    query += "&page=" if query else "page="
+    return lambda number: Request(request.url, f"{query}{number}", request.target, request.label)
+
+
+class PagesAhead:
+    """Pages of one series requested before their turn: only planned ones, at most `width` at once.
+
+    The plan is what page 1 counts, min(total_pages, ceil(total_records / 250)) pages, or
+    nothing when it leaves a count out. Each page notes whether it was requested after the page
+    before it was answered, as a read one page after another would have.
+    """
+
+    def __init__(self, send: Callable[[int], Page], width: int, first: Page | None = None) -> None:
+        self._send = send
+        self._width = width
+        self._pending: dict[int, tuple[Page, bool]] = {1: (first, True)} if first else {}
+        self._planned = 0
+
+    def plan(self, first: dict[str, Any]) -> None:
+        total_records, total_pages = count(first.get("total_records")), count(first.get("total_pages"))
+        if self._width and total_records is not None and total_pages is not None:
+            self._planned = min(total_pages, math.ceil(total_records / PAGE_SIZE))
+
+    def fill(self, due: int) -> None:
+        """Request planned pages from page `due` on, until `width` of them are pending."""
+        number = max(self._pending, default=due - 1) + 1
+        while len(self._pending) < self._width and number <= self._planned:
+            before = self._pending.get(number - 1)
+            self._pending[number] = (self._send(number), before is None or before[0].done())
+            number += 1
+
+    def take(self, number: int) -> tuple[Page, bool] | None:
+        """Page `number` if it was requested ahead, and whether the page before it was answered first."""
+        return self._pending.pop(number, None)
+
+    def drop(self) -> None:
+        """Request nothing more ahead in this pass; cancel what has not started, never read the rest."""
+        self._planned = 0
+        for page, _ in self._pending.values():
+            page.cancel()
+        self._pending.clear()
+
+
 def list_pages(
     client: CallRailClient,
     request: Request,
     params: dict[str, Any],
     item_key: str,
     logger: logging.Logger | logging.LoggerAdapter,
-) -> Iterator[dict[str, Any]]:
-    """Every page body of one series (`request` without its query), until `PageCount` says it is over."""
-    query = encode_query({key: value for key, value in params.items() if key != "page"})
-    query += "&page=" if query else "page="
+    *,
+    inflight: InFlight = SEQUENTIAL,
+    first: Page | None = None,
+    plan_ahead: bool = True,
+) -> Generator[dict[str, Any], None, None]:
+    """Every page body of one series (`request` without its query), until `PageCount` says it is over.
+
+    With requests in flight, the planned pages after the one being read are requested ahead
+    (`first`: page 1 already is); bodies are still yielded strictly in page order, an error is
+    raised when its page is due, and pages requested past the series' end are never read. After
+    a page whose `total_records` moved, nothing more is requested until the next page: its
+    reader may start the series over, and the pages then in flight are wasted.
+
+    Offset pagination asks one more rule of pages requested ahead. Read one after another, an
+    insert between two reads only repeats a record on the next page (deduplicated), and a delete
+    shows as a drop of `total_records` (SeriesReader reads again). Requested ahead, page k+1 may
+    be answered before page k: a record inserted in between pushes the last record of page k onto
+    page k+1, which was answered without it, and that record is lost. So a page requested before
+    the page before it was answered must count the same `total_records` as that page; when it
+    does not, it and every page requested ahead are dropped, it is requested again now, and the
+    rest of this pass is read one page after another, where the rules above hold
+    (https://apidocs.callrail.com/#pagination).
+
+    `plan_ahead=False`: the reader may stop at any page (a newest-first stop point), so no page
+    is requested before its turn.
+    """
+    page_request = page_requests(request, params)
+    width = inflight.width if plan_ahead else 0
+    ahead = PagesAhead(lambda number: inflight.send(client, page_request(number), item_key), width, first)
     counter = PageCount()
-    while counter.more:
-        page = Request(request.url, f"{query}{counter.page}", request.target, request.label)
-        body = client.get(page, item_key=item_key)
-        yield body
-        counter.observe(body, len(body[item_key]))
+    previous_total: int | None = None
+    try:
+        while counter.more:
+            number = counter.page
+            page, in_order = ahead.take(number) or (None, True)
+            body = page.result() if page else inflight.get(client, page_request(number), item_key)
+            total = count(body.get("total_records"))
+            if not in_order and total != previous_total:
+                ahead.drop()
+                body = inflight.get(client, page_request(number), item_key)
+                total = count(body.get("total_records"))
+            if number == 1:
+                ahead.plan(body)
+            counter.observe(body, len(body[item_key]))
+            if counter.more and (number == 1 or total == previous_total):
+                ahead.fill(counter.page)
+            previous_total = total
+            yield body
+    finally:
+        ahead.drop()
     if counter.overstated_pages is not None:
         logger.warning(
             "%s: CallRail said %d pages, but the records ended on page %d (%d records); "
@@ -224,8 +319,10 @@ class SeriesReader:
         dedup: Dedup,
         logger: logging.Logger | logging.LoggerAdapter,
         verify: bool = False,
+        inflight: InFlight = SEQUENTIAL,
     ) -> None:
         self._client = client
+        self._inflight = inflight
         self._item_key = item_key
         self._key = key
         self.dedup = dedup
@@ -235,20 +332,49 @@ class SeriesReader:
         #: Records skipped because they had no primary key (never emitted: the target keys on it).
         self.keyless = 0
 
-    def pages(self, request: Request, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        return list_pages(self._client, request, params, self._item_key, self._logger)
+    def pages(
+        self, request: Request, params: dict[str, Any], first: Page | None = None, *, plan_ahead: bool = True
+    ) -> Generator[dict[str, Any], None, None]:
+        return list_pages(
+            self._client,
+            request,
+            params,
+            self._item_key,
+            self._logger,
+            inflight=self._inflight,
+            first=first,
+            plan_ahead=plan_ahead,
+        )
+
+    def ahead(
+        self, planned: Iterable[tuple[T, Request, dict[str, Any]]]
+    ) -> Iterator[tuple[tuple[T, Request, dict[str, Any]], Page | None]]:
+        """Each planned series (anything, its request, its query) with its page 1 requested ahead,
+        while the first pages of the next ones are too, as many as requests may be in flight.
+
+        A series of one page per company (integrations of 120 companies) is then read without
+        waiting for CallRail between companies. Page 1 is read, or its error raised, when its
+        series' turn comes (`read(..., first=)`).
+        """
+
+        def send(plan: tuple[T, Request, dict[str, Any]]) -> Page:
+            return self._inflight.send(self._client, page_requests(plan[1], plan[2])(1), self._item_key)
+
+        return self._inflight.ahead(planned, send)
 
     def read(
         self,
         request: Request,
         params: dict[str, Any],
         prepare: Callable[[dict[str, Any]], Any],
+        first: Page | None = None,
         *,
         until: NewestFirst | None = None,
     ) -> Iterator[list[dict]]:
         """The new records of each page of one series, in order.
 
         `prepare` makes a raw record what the stream emits (types, company id) before it is keyed.
+        `first`: page 1, requested ahead (`ahead`); a pass read again requests its own.
         `until` sees each page's records once they are emitted; True ends the series there, as
         complete (e.g. `NewestFirst`; only for streams that never mark rows deleted).
 
@@ -265,21 +391,23 @@ class SeriesReader:
             first_total = final_total = None
             pages_read = 0
             read: set[Any] = set()  # keys read in this pass
-            for body in self.pages(request, params):
-                items = body[self._item_key]
-                total = count(body.get("total_records"))
-                if pages_read == 0:
-                    first_total = total
-                elif total is not None and first_total is not None and total < first_total:
-                    restart = True
-                    break
-                final_total = total if total is not None else final_total
-                pages_read += 1
-                records, fresh = self._new_records(items, read, prepare)
-                yield records
-                repeated = bool(items) and not fresh
-                if repeated or (until is not None and until(items)):
-                    break
+            with closing(self.pages(request, params, first, plan_ahead=until is None)) as pages:
+                first = None
+                for body in pages:
+                    items = body[self._item_key]
+                    total = count(body.get("total_records"))
+                    if pages_read == 0:
+                        first_total = total
+                    elif total is not None and first_total is not None and total < first_total:
+                        restart = True
+                        break
+                    final_total = total if total is not None else final_total
+                    pages_read += 1
+                    records, fresh = self._new_records(items, read, prepare)
+                    yield records
+                    repeated = bool(items) and not fresh
+                    if repeated or (until is not None and until(items)):
+                        break
             if restart:
                 self._logger.info("%s: CallRail deleted records while they were being read; reading again.", label)
                 params = self.dedup.restart_params(params)
@@ -339,11 +467,12 @@ class SeriesReader:
             return
         listing = {key: value for key, value in params.items() if key != "fields"}
         listed: set[Any] = set()
-        for body in self.pages(request, listing):
-            new = {self._key(item) for item in body[self._item_key]} - listed - {None}
-            if not new:
-                break
-            listed |= new
+        with closing(self.pages(request, listing)) as pages:
+            for body in pages:
+                new = {self._key(item) for item in body[self._item_key]} - listed - {None}
+                if not new:
+                    break
+                listed |= new
         unread = listed - read
         if unread:
             self.incomplete(

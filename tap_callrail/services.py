@@ -1,4 +1,8 @@
-"""What every stream of one run shares: the CallRail client, the scope, the report, the checks."""
+"""What every stream of one run shares: the CallRail client, the scope, the report, the checks.
+
+The client is called from the threads of the requests in flight (inflight.py) too, so what it
+reports into (`attempt`, `rate_limited`: SyncStats, Progress, the rate budget) is thread-safe.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from functools import cached_property
 from typing import Any
 
 from tap_callrail.api import DEFAULT_API_URL, CallRailClient
+from tap_callrail.inflight import InFlight
 from tap_callrail.quality import QualityChecker
 from tap_callrail.ratelimit import RateBudget
 from tap_callrail.report import Progress, SyncStats
@@ -16,23 +21,23 @@ from tap_callrail.scope import Scope
 
 
 class RunServices:
-    """Built once per run from the settings; each part is made when first used."""
+    """Built once per run from the settings; each part is made when first used, except the
+    counters the request threads report into (made here, never first on one of those threads)."""
 
     def __init__(self, config: Mapping[str, Any], logger: logging.Logger) -> None:
         self._config = config
         self._logger = logger
-
-    @cached_property
-    def stats(self) -> SyncStats:
-        return SyncStats()
+        self.stats = SyncStats()
+        self.progress = Progress(logger)
 
     @cached_property
     def quality(self) -> QualityChecker:
         return QualityChecker(str(self._config.get("data_quality", "warn")))
 
     @cached_property
-    def progress(self) -> Progress:
-        return Progress(self._logger)
+    def inflight(self) -> InFlight:
+        """Requests sent ahead of the page being read, `max_concurrent_requests` at most (1: none)."""
+        return InFlight(int(self._config.get("max_concurrent_requests", 4)))
 
     @cached_property
     def budget(self) -> RateBudget:
@@ -41,6 +46,7 @@ class RunServices:
             int(self._config.get("requests_per_hour", 1000)),
             int(self._config.get("requests_per_day", 10000)),
             logger=self._logger,
+            sleep=self.inflight.sleep,
         )
 
     @cached_property
@@ -52,6 +58,7 @@ class RunServices:
             logger=self._logger,
             secrets=[key, key.strip()],
             max_wait_seconds=float(self._config.get("max_wait_seconds", 3600)),
+            sleep=self.inflight.sleep,
         )
 
     @cached_property
@@ -70,6 +77,10 @@ class RunServices:
     def scope(self) -> Scope:
         """Accounts and companies of this run, resolved on first use."""
         return Scope(self._config, self.client, self._logger)
+
+    def close(self) -> None:
+        """The run is over: requests still in flight are abandoned, and the process may exit at once."""
+        self.inflight.close()
 
     # -- what the client reports of each request (api.RequestObserver) ---------------------
 

@@ -28,6 +28,8 @@ NUMBERS_AT_LEAST: dict[str, float] = {
     "request_timeout_seconds": 1,
     "max_wait_seconds": 0,
 }
+#: Requests in flight at once: 1 is one after another; more than 32 only earns 429s from CallRail.
+MAX_CONCURRENT_REQUESTS = 32
 #: Ids go into URL paths: anything but an id is refused before the first request.
 IDS = (
     ("account_ids", re.compile(r"(ACC[A-Za-z0-9]+|[0-9]+)"), "ACC8154748ae6bd4e278a7cddd38a662f1f or 123456789"),
@@ -79,6 +81,15 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         value = config.get(name)
         if isinstance(value, int) and value > most[0]:
             problems.append(f"{name} must be at most {most[0]:,} ({most[1]}), got {value!r}.")
+    concurrency = config.get("max_concurrent_requests")
+    if concurrency is not None and (
+        not isinstance(concurrency, int)
+        or isinstance(concurrency, bool)
+        or not 1 <= concurrency <= MAX_CONCURRENT_REQUESTS
+    ):
+        problems.append(
+            f"max_concurrent_requests must be a whole number from 1 to {MAX_CONCURRENT_REQUESTS}, got {concurrency!r}."
+        )
     for name, least in NUMBERS_AT_LEAST.items():
         value = config.get(name)
         # The SDK reads JSON config numbers with a fraction as Decimal.

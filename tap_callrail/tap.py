@@ -155,6 +155,15 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             "however slowly the server sends it; a request that takes longer is retried.",
         ),
         th.Property(
+            "max_concurrent_requests",
+            th.IntegerType,
+            default=4,
+            title="Requests in flight",
+            description="Requests sent to CallRail at once (1 to 32): the next pages of a list and the next "
+            "companies' lists are asked for while one is read; records and state still come out in "
+            "order. 1 = one request after another.",
+        ),
+        th.Property(
             "max_wait_seconds",
             th.NumberType,
             default=3600,
@@ -209,6 +218,7 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
     @override
     def after_sync(self, *, completed: bool) -> None:
         """Log the sync report; in data_quality=fail mode, fail after every record and state is written."""
+        self.services.close()
         if not completed:
             # What was emitted is in the state (bookmarks follow written records): a rerun resumes after it.
             self.write_message(StateMessage(value=self.state))

@@ -55,6 +55,8 @@ CASES: dict[str, tuple[dict[str, Any], str | None, tuple[str, ...]]] = {
     "backoff_under_a_second": ({"backoff_max_seconds": 0.001}, None, ("backoff_max_seconds",)),
     "zero_request_timeout_seconds": ({"request_timeout_seconds": 0}, None, ("request_timeout_seconds",)),
     "negative_max_wait_seconds": ({"max_wait_seconds": -1}, None, ("max_wait_seconds",)),
+    "zero_max_concurrent_requests": ({"max_concurrent_requests": 0}, None, ("max_concurrent_requests", "0")),
+    "max_concurrent_requests_not_a_number": ({"max_concurrent_requests": "x"}, None, ("max_concurrent_requests",)),
     "account_id_with_a_path": ({"account_ids": ["../../x"]}, None, ("account_ids", "../../x")),
     "account_id_with_a_query": ({"account_ids": ["ACC1?x=1&"]}, None, ("account_ids",)),
     "account_id_naming_another": ({"account_ids": ["ACC1/../ACC2"]}, None, ("account_ids",)),

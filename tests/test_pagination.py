@@ -41,7 +41,7 @@ def test_calls_reads_every_page_once_and_stops_on_total_pages(fake: Emulator) ->
 
     result = run_sync(base_config(), streams={"calls"})
 
-    assert _pages(fake, "calls") == [1, 2, 3]
+    assert sorted(_pages(fake, "calls")) == [1, 2, 3]  # pages 2 and 3 are in flight together
     ids = [r["id"] for r in result.records("calls")]
     assert len(ids) == 600
     assert len(set(ids)) == 600
@@ -130,6 +130,7 @@ def test_page_urls_carry_the_parameters_and_each_page_number(fake: Emulator, req
     run_sync(base_config(), streams={"calls"})
 
     urls = [request.url for request in requests_mock.request_history if "/calls.json" in request.url]
+    urls.sort(key=lambda url: int(parse_qs(urlsplit(url).query)["page"][0]))  # sent in any order
     assert len(urls) == 3
     first = parse_qs(urlsplit(urls[0]).query, keep_blank_values=True)
     for number, url in enumerate(urls, start=1):

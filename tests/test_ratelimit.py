@@ -6,6 +6,7 @@ import logging
 import random
 import threading
 from bisect import bisect_right
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
@@ -282,3 +283,54 @@ def test_remaining_counts_down_and_recovers_as_the_window_rolls(fake):
 def test_negative_limits_are_rejected(per_hour, per_day):
     with pytest.raises(ValueError, match="must be 0 \\(unlimited\\) or a positive number"):
         RateBudget(per_hour, per_day)
+
+
+# -- a 429 pauses the whole account ------------------------------------------------------------
+
+
+def test_a_429_pause_holds_the_next_request_of_that_account_until_it_ends_and_no_other_account(fake):
+    rate = budget(fake, per_hour=0, per_day=0)
+    rate.pause("ACC1", 30)
+
+    assert rate.acquire("ACC2") == 0.0
+    assert rate.acquire("ACC1") == 30.0
+    assert fake.now == 30
+    assert rate.acquire("ACC1") == 0.0
+    assert rate.acquire("ACC1", heed_pause=False) == 0.0
+
+
+def test_a_429_pause_holds_every_worker_of_that_account_and_says_so_in_one_line(fake, caplog):
+    caplog.set_level(logging.INFO, logger="test.ratelimit")
+    workers = 4
+    # The fake clock moves once every worker sleeps, by the pause: all of them were held together.
+    together = threading.Barrier(workers, action=lambda: fake.advance(30), timeout=5)
+
+    def sleep(seconds: float) -> None:
+        fake.sleeps.append(seconds)
+        together.wait()
+
+    log = logging.getLogger("test.ratelimit")
+    rate = RateBudget(0, 0, clock=fake.clock, wall_clock=fake.wall, sleep=sleep, logger=log)
+    rate.pause("ACC1", 30)
+
+    with ThreadPoolExecutor(workers) as pool:
+        waited = list(pool.map(lambda _: rate.acquire("ACC1"), range(workers)))
+
+    assert waited == [30.0] * workers
+    assert fake.sleeps == [30.0] * workers
+    assert [r.getMessage() for r in caplog.records] == [
+        "Rate budget: CallRail answered 429 for account ACC1; its requests wait 30 s, resuming at 2026-11-27T02:00:30Z"
+    ]
+
+
+def test_a_shorter_429_pause_never_cuts_a_longer_one_short(fake, caplog):
+    caplog.set_level(logging.INFO, logger="test.ratelimit")
+    rate = budget(fake, per_hour=0, per_day=0)
+    rate.pause("ACC1", 30)
+    fake.advance(5)
+    rate.pause("ACC1", 10)
+
+    assert rate.acquire("ACC1") == 25.0
+    rate.pause("ACC1", 60)
+    assert rate.acquire("ACC1") == 60.0
+    assert len(caplog.records) == 2  # each pause said once

@@ -46,12 +46,18 @@ def make_policy(sleeps: list[float], **overrides: Any) -> RetryPolicy:
     )
 
 
+def unlimited_budget() -> RateBudget:
+    """No limit, on a clock that moves only when the budget waits (a 429's pause takes no real time)."""
+    clock = [0.0]
+    return RateBudget(0, 0, clock=lambda: clock[0], sleep=lambda seconds: clock.append(clock.pop() + seconds))
+
+
 def fetch(
     policy: RetryPolicy, stream: str = "calls", budget: RateBudget | None = None, observer: Any = None
 ) -> dict[str, Any]:
     """Page 2 of ACC123's calls through the tap's CallRail client, retried by `policy`."""
     client = CallRailClient(
-        api_url=BASE, api_key=API_KEY, retry=policy, budget=budget or RateBudget(0, 0), observer=observer
+        api_url=BASE, api_key=API_KEY, retry=policy, budget=budget or unlimited_budget(), observer=observer
     )
     query = "page=2&per_page=250&start_date=2026-11-01T00%3A00"
     request = client.request("/a/ACC123/calls.json", query, stream=stream, account_id="ACC123", label=stream)
@@ -332,6 +338,34 @@ def test_streams_of_one_account_share_the_rate_budget(requests_mock):
 
     assert sum(sleeps) == pytest.approx(3600)  # the third stream waited for the hour
     assert budget.waits == {"ACC123": 1}
+
+
+def test_a_429_holds_the_other_requests_of_that_account_for_its_retry_after(requests_mock):
+    # While the request that got the 429 waits to retry, another request of the account and one of
+    # another account start: only the first is held, as long as Retry-After asks.
+    requests_mock.get(CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": "7"}}, {"json": PAGE}])
+    clock = {"now": 0.0}
+    budget = RateBudget(0, 0, clock=lambda: clock["now"], sleep=lambda s: clock.update(now=clock["now"] + s))
+    held: dict[str, float] = {}
+
+    def retry_wait(seconds: float) -> None:
+        held["same account"] = budget.acquire("ACC123")
+        held["other account"] = budget.acquire("ACC999")
+
+    policy = RetryPolicy(5, 60, sleep=retry_wait, now=lambda: NOW, logger=logging.getLogger(LOGGER))
+
+    assert fetch(policy, budget=budget) == PAGE
+    assert held == {"same account": 7.0, "other account": 0.0}
+
+
+def test_the_request_that_got_the_429_is_not_held_again_by_its_own_pause(requests_mock, sleeps):
+    requests_mock.get(CALLS_URL, [{"status_code": 429, "headers": {"Retry-After": "7"}}, {"json": PAGE}])
+    budget = unlimited_budget()
+
+    fetch(make_policy(sleeps), budget=budget)
+
+    assert sleeps == [7.0]  # the retry policy's wait, and no other
+    assert budget.waits == {"ACC123": 0}
 
 
 class _Observer:

@@ -41,6 +41,9 @@ def _assert_refused(result: CliResult, http: rm.Mocker, *names: str) -> None:
         ({"api_key": None}, ("api_key",)),
         ({"account_ids": ["ACC01", ""]}, ("account_ids",)),
         ({"data_quality": "sometimes"}, ("data_quality",)),
+        ({"max_concurrent_requests": 0}, ("max_concurrent_requests", "0")),
+        ({"max_concurrent_requests": "x"}, ("max_concurrent_requests", "x")),
+        ({"max_concurrent_requests": 33}, ("max_concurrent_requests", "33")),
     ],
 )
 def test_bad_setting_is_refused_with_one_line_naming_it(
@@ -63,6 +66,11 @@ def test_every_problem_is_reported_not_just_the_first() -> None:
 
     assert len(problems) == 3
     assert all("\n" not in p for p in problems)
+
+
+@pytest.mark.parametrize(("value", "problems"), [(1, 0), (4, 0), (32, 0), (0, 1), (33, 1), (True, 1), (2.5, 1)])
+def test_max_concurrent_requests_is_a_whole_number_from_1_to_32(value: object, problems: int) -> None:
+    assert len(config_problems({"api_key": "k", "max_concurrent_requests": value})) == problems
 
 
 def test_valid_settings_raise_no_problem() -> None:

@@ -280,7 +280,8 @@ def test_full_table_read_restarts_when_a_record_is_deleted_mid_read(fake: Emulat
     fake.put("leads", "ACC01", [{"id": i} for i in ids])
     fake.after_page("leads", "ACC01", 1, _delete("leads", "PER0010"))
 
-    result = run_sync(base_config(emit_activate_version_messages=True), streams={"leads"})
+    # One request at a time, so the requests below are the rule itself (tests/test_inflight.py: concurrently).
+    result = run_sync(base_config(emit_activate_version_messages=True, max_concurrent_requests=1), streams={"leads"})
 
     emitted = [r["id"] for r in result.records("leads")]
     assert Counter(emitted) == Counter(ids)  # the deleted one was read before it went
@@ -292,7 +293,7 @@ def test_sorted_read_restarts_from_the_last_minute_when_a_record_is_deleted(fake
     ids = _calls_every_minute(fake, 600)
     fake.after_page("calls", "ACC01", 1, _delete("calls", "CAL0010"))
 
-    result = run_sync(base_config(), streams={"calls"})
+    result = run_sync(base_config(max_concurrent_requests=1), streams={"calls"})
 
     emitted = [r["id"] for r in result.records("calls")]
     assert Counter(emitted) == Counter(ids)
@@ -313,12 +314,15 @@ def test_killed_backfill_resumes_from_the_last_state_it_wrote(fake: Emulator, mo
     from tap_callrail.streams import CallsStream
 
     monkeypatch.setattr(CallsStream, "STATE_MSG_FREQUENCY", 100)
+    # One request at a time: the fault must come before page 3 is asked for (tests/test_inflight.py
+    # covers a run failing with requests in flight).
     ids = _calls_every_minute(fake, 700)
     fake.after_page(
         "calls", "ACC01", 2, lambda f: f.persistent_fault(503, "/a/ACC01/calls.json", message="maintenance")
     )
 
-    killed = run_sync(base_config(lookback_window_days=0, lookback_hours=0), streams={"calls"}, raise_errors=False)
+    config = base_config(lookback_window_days=0, lookback_hours=0, max_concurrent_requests=1)
+    killed = run_sync(config, streams={"calls"}, raise_errors=False)
 
     assert killed.error is not None
     assert len(killed.records("calls")) == 500
@@ -327,7 +331,7 @@ def test_killed_backfill_resumes_from_the_last_state_it_wrote(fake: Emulator, mo
     fake.clear_faults()
     fake.reset_requests()
 
-    resumed = run_sync(base_config(lookback_window_days=0, lookback_hours=0), state=killed.state, streams={"calls"})
+    resumed = run_sync(config, state=killed.state, streams={"calls"})
 
     assert sent(fake, "calls")[0].params["start_date"] == "2026-11-10T08:19"
     assert {r["id"] for r in killed.records("calls")} | {r["id"] for r in resumed.records("calls")} == set(ids)
