@@ -109,20 +109,21 @@ def check_target(environment: str, env_file: str | None) -> int:
     where = f"{kwargs['host']}:{kwargs['port']}/{kwargs['dbname']} as {kwargs['user']}"
     problem = None
     if not config.get("sqlalchemy_url") and not config.get("host"):
-        problem = "no database configured: set TARGET_POSTGRES_SQLALCHEMY_URL or TARGET_POSTGRES_HOST"
+        problem = "no database set (TARGET_POSTGRES_SQLALCHEMY_URL or TARGET_POSTGRES_HOST)"
     elif not kwargs.get("user") or not kwargs.get("dbname"):
-        problem = "TARGET_POSTGRES_USER and TARGET_POSTGRES_DATABASE (or the URL's user and database) are required"
+        problem = "TARGET_POSTGRES_USER or TARGET_POSTGRES_DATABASE is missing"
     elif not kwargs.get("password"):
-        problem = "target-postgres needs a password: set TARGET_POSTGRES_PASSWORD (any value if the server trusts you)"
+        problem = "TARGET_POSTGRES_PASSWORD is missing (target-postgres needs one, any if the server trusts you)"
     else:
         try:
             with psycopg.connect(**{k: v for k, v in kwargs.items() if v is not None}, connect_timeout=10):
                 pass
         except psycopg.Error as exc:
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
-            problem = f"cannot connect to PostgreSQL at {where}: {reason}"
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0].removeprefix("connection failed: ")
+            problem = f"cannot connect to {where}: {reason}"
     if problem:
-        print(f"target-postgres ({environment}): {problem}. Fix TARGET_POSTGRES_* in .env or the environment.")
+        fix = "fix TARGET_POSTGRES_* in .env or the environment"
+        print(f"Database settings (environment {environment}): {problem}; {fix}.")
         return 1
     return 0
 
