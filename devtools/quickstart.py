@@ -39,12 +39,13 @@ TARGET_SETTINGS = (
     "TARGET_POSTGRES_PASSWORD",
     "TARGET_POSTGRES_DATABASE",
 )
-# README "Querying", question 1: calls and leads per source per local day.
-EXAMPLE_QUESTION = "Calls and leads per source per local day (the 5 busiest days and sources)"
+# README "Querying", question 1 (the README's query, 5 rows).
+EXAMPLE_QUESTION = "calls and leads per source per local day, per company"
 EXAMPLE_SQL = """
-SELECT company_id, local_date, source, calls, answered_calls, good_leads, form_submissions
-FROM {schema}_analytics.daily_company_source_performance
-ORDER BY calls + form_submissions DESC, local_date DESC
+SELECT d.local_date, c.company_name, d.source, d.calls, d.answered_calls, d.good_leads, d.form_submissions
+FROM {schema}_analytics.daily_company_source_performance AS d
+JOIN {schema}_staging.stg_callrail__companies AS c USING (company_id)
+ORDER BY d.local_date DESC, d.calls + d.form_submissions DESC
 LIMIT 5
 """
 
@@ -205,8 +206,8 @@ def summary(environment: str, local: bool, env_file: str | None = None) -> int:
         conn = " ".join(f"{k}={v}" for k, v in kwargs.items() if v is not None and k != "password")
         psql = f"psql {shlex.quote(conn)}"
     print(f"\nOne answer from the marts ({schema}_analytics), README \"Querying\": {EXAMPLE_QUESTION}:")
-    header = ("company_id", "local_date", "source", "calls", "answered", "good_leads", "forms")
-    widths = (36, 10, 24, 5, 8, 10, 5)
+    header = ("local_date", "company", "source", "calls", "answered", "good_leads", "forms")
+    widths = (10, 26, 24, 5, 8, 10, 5)
     for row in [header, *example_answer(kwargs, schema)]:
         print("  " + "  ".join(f"{value!s:<{width}}" for value, width in zip(row, widths, strict=True)))
     print("\nLook at them with psql:")

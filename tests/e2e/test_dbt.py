@@ -19,9 +19,10 @@ import pytest
 import yaml
 
 from devtools.dbt_sources import SOURCES_FILE, discover, render
+from devtools.quickstart import EXAMPLE_SQL
 from devtools.warehouse_env import parts_from_url
 
-from .pipeline import API_KEY, MeltanoProject, Warehouse, expected_ids
+from .pipeline import API_KEY, REPO, MeltanoProject, Warehouse, expected_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -218,6 +219,16 @@ def test_demo_environment_points_dbt_at_the_demo_schema(meltano):
     for environment, schema in (("dev", "callrail"), ("prod", "callrail"), ("demo", "callrail_demo")):
         proc = meltano.command("--environment", environment, "config", "print", "dbt-postgres")
         assert yaml.safe_load(proc.stdout)["source_schema"] == schema, environment
+
+
+def test_readme_querying_examples_and_the_quickstarts_answer_run_on_the_marts(built, warehouse):
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Querying", 1)[1].split("\n## ", 1)[0]
+    queries = re.findall(r"```sql\n(.*?)```", section, flags=re.S)
+    assert len(queries) == 3
+    for query in [*queries, EXAMPLE_SQL.format(schema="callrail")]:
+        rows = warehouse.query(re.sub(r"\bcallrail_(analytics|staging)\.", rf"{SCHEMA}_\1.", query))
+        assert rows, query
 
 
 def test_delta_run_updates_fct_calls_in_place(meltano, built, warehouse):
