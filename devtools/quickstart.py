@@ -1,8 +1,9 @@
 """Helpers for scripts/quickstart.sh (README command 1).
 
-python -m devtools.quickstart configured
+python -m devtools.quickstart configured [--parts]
     Prints `HAVE_API_KEY=0|1 HAVE_TARGET=0|1` for the shell: whether the user configured a
-    CallRail key and their own PostgreSQL, in the environment or in .env.
+    CallRail key and their own PostgreSQL, in the environment or in .env. With --parts: exit 0
+    when TARGET_POSTGRES_HOST is set (dbt then needs nothing derived), else 1.
 python -m devtools.quickstart check-target --environment demo [--env-file .meltano/demo.env]
     Connects to PostgreSQL with the loader's effective settings before the run; a missing or wrong
     one is reported in one line (exit 1) instead of target-postgres's traceback.
@@ -219,7 +220,8 @@ def summary(environment: str, local: bool, env_file: str | None = None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.quickstart")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("configured")
+    parts = sub.add_parser("configured")
+    parts.add_argument("--parts", action="store_true", help="exit 0 if TARGET_POSTGRES_HOST is set, else 1")
     check = sub.add_parser("check-target")
     check.add_argument("--environment", default="dev")
     check.add_argument("--env-file", help="Meltano's --env-file (the demo's .meltano/demo.env)")
@@ -232,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("--env-file", help="Meltano's --env-file (the demo's .meltano/demo.env)")
     args = parser.parse_args(argv)
     if args.command == "configured":
+        if args.parts:
+            return 0 if _settings(["TARGET_POSTGRES_HOST"]) else 1
         print(configured())
         return 0
     if args.command == "check-target":
