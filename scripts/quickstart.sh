@@ -95,7 +95,7 @@ log "Checking the database settings"
 # dbt takes host, port, user, password and database, not a URL: where a URL is set (environment or
 # .env), target-postgres uses it, so dbt gets its parts.
 if parts="$("$PY" -m devtools.warehouse_env --export 2>/dev/null)"; then
-    if [ "$HAVE_TARGET" = 1 ] && ! "$PY" -m devtools.quickstart configured --parts; then
+    if [ "$HAVE_TARGET" = 1 ] && [ "$HAVE_API_KEY" = 1 ] && ! "$PY" -m devtools.quickstart configured --parts; then
         log "dbt reads TARGET_POSTGRES_HOST/_PORT/_USER/_PASSWORD/_DATABASE, not the URL: derived for this run;"
         log "for later runs add them to .env with: $PY -m devtools.warehouse_env >> .env"
     fi
