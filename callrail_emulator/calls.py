@@ -27,6 +27,10 @@ from callrail_emulator.render import UTC_MS, Stamp, render_value
 from callrail_emulator.timeutil import from_ms, iso_utc_ms
 
 PERIOD = 97  # tracker assignment repeats every PERIOD calls
+# CallRail's webhook-shaped call bodies carry "" where its reference documents an object or a
+# list; so does one call in 32 here (8 hash values in 256), in these fields.
+BLANKED_FIELDS = ("custom", "keywords_spotted", "speaker_percent", "keypad_entries", "waveforms")
+_BLANK_IN_256 = 8
 _LINEAR = 0.1  # share of the linear term in the start-time curve; bounds the minimum spacing
 _MAX_JITTER_MS = 900_000
 
@@ -35,6 +39,18 @@ ALL_CALL_FIELDS: tuple[str, ...] = CALL_FIELDS + SINGLE_CALL_ONLY_FIELDS
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _blanked(pairs: dict[str, str]) -> dict[str, str]:
+    """The same `"name":value` pairs with the BLANKED_FIELDS among them sent as ""."""
+    return {name: f'"{name}":""' if name in BLANKED_FIELDS else pair for name, pair in pairs.items()}
+
+
+def _keypad_list(entries: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """Keypad entries as the list of {name, value} pairs CallRail also sends (one step more)."""
+    if entries is None:
+        return None
+    return [entries, {"name": "Enter your zip code", "value": "30301"}]
 
 
 class CallTimeline:
@@ -113,11 +129,13 @@ class _Plan:
         self.tracker = [join(v) for v in factory.tracker_pairs]
         self.outcome = [join(v) for v in factory.outcome_pairs]
         self.customer = [join(v) for v in factory.customer_pairs]
-        self.attr = [[join(v) for v in per] for per in factory.attr_pairs]
-        self.ci = [join(v) for v in factory.ci_pairs]
-        self.silent_ci = join(factory.silent_ci_pairs)
+        # Indexed first by `blank` (0 or 1); the extras by shape: 0 as documented, 1 keypad
+        # entries as a list of pairs, 2 blank.
+        self.attr = [[[join(v) for v in per] for per in pairs] for pairs in factory.attr_pairs]
+        self.ci = [[join(v) for v in pairs] for pairs in factory.ci_pairs]
+        self.silent_ci = [join(v) for v in factory.silent_ci_pairs]
         self.lead = [[join(v) for v in per] for per in factory.lead_pairs]
-        self.extra = [join(v) for v in factory.extra_pairs]
+        self.extra = [[join(v) for v in pairs] for pairs in factory.extra_pairs]
         self.created_at = "created_at" in selected
         self.good_lead_call_time = "good_lead_call_time" in selected
         self.milestones = "milestones" in selected
@@ -197,10 +215,13 @@ class CallFactory:
         self._destination_json = [
             (f'"{d}"', _encode(formatted_phone(d))) for d in self._destination
         ]
-        self.attr_pairs = [self._attr_facets(rng, session) for session in self._session]
-        self.ci_pairs = [self._pairs(v) for v in self._ci_variants()]
-        self._ci_count = len(self.ci_pairs)
-        self.silent_ci_pairs = self._pairs(self._silent_ci())
+        attr_pairs = [self._attr_facets(rng, session) for session in self._session]
+        self.attr_pairs = [attr_pairs, [[_blanked(v) for v in per] for per in attr_pairs]]
+        ci_pairs = [self._pairs(v) for v in self._ci_variants()]
+        self.ci_pairs = [ci_pairs, [_blanked(v) for v in ci_pairs]]
+        self._ci_count = len(ci_pairs)
+        silent_ci_pairs = self._pairs(self._silent_ci())
+        self.silent_ci_pairs = [silent_ci_pairs, _blanked(silent_ci_pairs)]
         users = account.streams["users"]
         self._agents = [_encode(u["email"]) for u in users] or ["null"]
         self._agent_count = len(self._agents)
@@ -208,7 +229,13 @@ class CallFactory:
         self._lead_variants = [self._lead_variants_for(rng, t, tags) for t in trackers]
         self.lead_pairs = [[self._pairs(v) for v, _ in per] for per in self._lead_variants]
         self._lead_status = [[status for _, status in per] for per in self._lead_variants]
-        self.extra_pairs = [self._pairs(v) for v in self._extra_variants()]
+        documented = self._extra_variants()
+        listed = [{**v, "keypad_entries": _keypad_list(v["keypad_entries"])} for v in documented]
+        self.extra_pairs = [
+            [self._pairs(v) for v in documented],
+            [self._pairs(v) for v in listed],
+            [_blanked(self._pairs(v)) for v in documented],
+        ]
         self._milestone_parts = [
             [self._milestone_template(rng) for _ in range(6)] if s else [
                 (b',"milestones":' + _encode(milestones(rng, 0, empty=True)).encode(),)
@@ -429,6 +456,8 @@ class CallFactory:
         ev = hashed[25] & 15
         agent = hashed[26] % self._agent_count
         r = hashed[27] << 8 | hashed[28]
+        blank = int(hashed[30] < _BLANK_IN_256)
+        shape = 2 if blank else hashed[31] & 1
         if answered:
             rec_secs = max(1, duration - (r >> 2 & 7))
             recording = f'"{self._recording_prefix}{call_id}/recording.json"'
@@ -444,6 +473,8 @@ class CallFactory:
         else:
             recording = recording_duration = player = business = formatted_business = "null"
             waveforms = "[]"
+        if blank:
+            waveforms = '""'
         person = hx[8:40]
         lead_status = self._lead_status[slot][lv]
         good_ms = None
@@ -488,7 +519,7 @@ class CallFactory:
             f'"{hx[:8]}-{hx[8:12]}-4{hx[13:16]}-a{hx[17:20]}-{hx[20:32]}"' if session else "null",
             _INTEGRATION_DATA,
         )
-        attrs = plan.attr[slot]
+        attrs = plan.attr[blank][slot]
         # Bytes from here on: joining UTF-8 is a copy, joining str with emoji is not.
         parts.extend((
             head.encode(),
@@ -496,9 +527,9 @@ class CallFactory:
             plan.outcome[outcome],
             plan.customer[c],
             attrs[a % len(attrs)],
-            plan.ci[ci] if talked else plan.silent_ci,
+            plan.ci[blank][ci] if talked else plan.silent_ci[blank],
             plan.lead[slot][lv],
-            plan.extra[ev % len(plan.extra)],
+            plan.extra[shape][ev % len(plan.extra[shape])],
         ))
         if plan.name_or_phone:
             parts.append(self._name_or_phone[c] or _NAME_OR_PHONE + formatted.encode())

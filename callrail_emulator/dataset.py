@@ -526,6 +526,10 @@ def _notifications(
             "send_push": k == 0,
             "sms_enabled": rng.random() < 0.3,
             "tracker_id": tracker["id"] if tracker else None,
+            "company_name": company["name"] if company else None,
+            "tracker_name": tracker["name"] if tracker else None,
+            "agent_id": user["id"] if user else None,
+            "agent_name": user["name"] if user else None,
         })
     return notifications
 

@@ -103,7 +103,8 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "integrations": ("id", "type", "state", "config"),
     "notifications": (
         "id", "user_id", "email", "alert_type", "call_enabled", "company_id", "name",
-        "send_desktop", "send_email", "send_push", "sms_enabled", "tracker_id",
+        "send_desktop", "send_email", "send_push", "sms_enabled", "tracker_id", "company_name",
+        "tracker_name", "agent_id", "agent_name",
     ),
     "outbound_caller_ids": (
         "id", "phone_number", "name", "company_id", "verified", "created_at", "validation_code",

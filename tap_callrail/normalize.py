@@ -3,7 +3,8 @@
 CallRail's types drift: `recording_duration` is documented as a
 string and seen as an integer, legacy ids arrive as numbers, `value` may be a currency
 string, `speaker_percent` an object or an array, call tags plain names or `{id, name}`
-objects. Each property gets one converter, chosen once per stream from its schema.
+objects, and webhook-shaped bodies carry `""` where an object or a list is documented. Each
+property gets one converter, chosen once per stream from its schema.
 """
 
 from __future__ import annotations
@@ -123,6 +124,21 @@ def _as_object(value: Any) -> Any:
             return {"value": value}
         return parsed if isinstance(parsed, dict) else {"value": parsed}
     return {"value": value}
+
+
+#: Object properties CallRail documents as one `{name, value}` pair (Listing All Calls,
+#: https://apidocs.callrail.com/) and also sends as a list of pairs: both are stored as one
+#: name -> value map, an empty list as null.
+NAME_VALUE_MAPS = frozenset({"keypad_entries"})
+
+
+def _as_name_value_map(value: Any) -> Any:
+    if type(value) is list and not value:
+        return None
+    pairs = value if type(value) is dict else _as_object(value)
+    if len(pairs) == 2 and "name" in pairs and "value" in pairs:
+        return {str(pairs["name"]): pairs["value"]}
+    return pairs
 
 
 def as_timestamp(value: Any) -> Any:
@@ -247,6 +263,10 @@ class RecordNormalizer:
     `nulled` collects the names of the properties whose values it turned into null because they
     do not fit their type, for the caller to report and clear. Properties the schema does not
     declare (a field CallRail added) are removed and their paths collected in `unmapped`.
+
+    An empty or whitespace-only string for an object or list property is CallRail saying there
+    is nothing (webhook-shaped bodies do it): it becomes null, not a value made up from it, and is
+    no finding, like `""` for any other type.
     """
 
     def __init__(
@@ -262,11 +282,16 @@ class RecordNormalizer:
         self._known = frozenset(properties)
         self._open = bool(schema.get("additionalProperties"))
         self._prefix = f"{path}." if path else ""
-        self._converters: list[tuple[str, type | None, Converter]] = []
+        # (path, the type its converter keeps unchanged, converter, True for an object or a list)
+        self._converters: list[tuple[str, type | None, Converter, bool]] = []
         for name, prop in properties.items():
-            converter = converter_for(prop, self._prefix + name, self.unmapped, self.nulled)
+            if name in NAME_VALUE_MAPS:
+                converter: Converter | None = _as_name_value_map
+            else:
+                converter = converter_for(prop, self._prefix + name, self.unmapped, self.nulled)
             if converter is not None:
-                self._converters.append((self._prefix + name, UNCHANGED.get(converter), converter))
+                container = bool(_types(prop) & {"object", "array"})
+                self._converters.append((self._prefix + name, UNCHANGED.get(converter), converter, container))
 
     def __call__(self, record: dict) -> dict:
         if not self._open and not self._known.issuperset(record):
@@ -275,12 +300,15 @@ class RecordNormalizer:
                 self.unmapped.add(self._prefix + name)
         get = record.get
         cut = len(self._prefix)
-        for path, unchanged, convert in self._converters:
+        for path, unchanged, convert, container in self._converters:
             name = path[cut:]
             value = get(name)
             if value is not None and type(value) is not unchanged:
+                if container and type(value) is str and not value.strip():
+                    record[name] = None
+                    continue
                 converted = record[name] = convert(value)
-                if converted is None and value != "":
+                if converted is None and value != "" and not container:
                     self.nulled.append(path)  # does not fit its type: a finding, not a silent null
                 elif type(converted) is _Partial:
                     record[name] = list(converted)

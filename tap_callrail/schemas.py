@@ -8,6 +8,9 @@ declared here rather than the schema widening to a union.
 Field names come from CallRail's API reference (https://apidocs.callrail.com/). `DEFAULT_FIELDS` are
 returned without asking (plus the fields the tap stamps on each record); `OPTIONAL_FIELDS` must be
 named in `fields=`, and asking for any other name gets a 400.
+
+Where CallRail sends `""` (or only whitespace) for an object or list property, it means there is
+nothing: the tap stores null (normalize.RecordNormalizer), never a value made from the string.
 """
 
 from __future__ import annotations
@@ -298,7 +301,7 @@ CALLS = th.PropertiesList(
     _p("msclkid", TEXT, "Microsoft Ads click id."),
     _p("ga", TEXT, "Google Analytics client id."),
     _p("session_uuid", TEXT, "Visitor session id (session trackers)."),
-    _p("custom", FREE_OBJECT, "Custom cookie values captured for the session."),
+    _p("custom", FREE_OBJECT, "Custom cookie values captured for the session; CallRail's \"\" is stored as null."),
     _p("milestones", MILESTONES, "Attribution at each stage of the visitor's journey."),
     _p("timeline_url", URL, "Web-app page with the caller's full timeline."),
     _p("lead_status", TEXT, "good_lead, not_a_lead, previously_marked_good_lead, or null."),
@@ -309,16 +312,34 @@ CALLS = th.PropertiesList(
     _p("value", MONEY, "Monetary value assigned to the call."),
     _p("note", TEXT, "Free-text note on the call."),
     _p("tags", TAG_NAMES, "Names of the tags on the call."),
-    _p("keypad_entries", FREE_OBJECT, "Keys pressed at keypad steps, keyed by step name."),
+    _p(
+        "keypad_entries",
+        FREE_OBJECT,
+        "Keys pressed at keypad steps as one {step name: keys} map; CallRail documents one {name, value} "
+        "pair and also sends a list of them, both stored as that map; \"\" or [] as null.",
+    ),
     _p("zip_code", STRINGS, "Zip codes the caller entered for geo-routing."),
     _p("transcription", TEXT, "Call transcript (plan-gated; null without it)."),
-    _p("call_summary", TEXT, "AI summary of the call (plan-gated)."),
+    _p(
+        "call_summary",
+        TEXT,
+        "AI summary of the call (plan-gated); text on the list endpoint, a list of lines on the "
+        "single-call endpoint, stored joined by newlines.",
+    ),
     _p("call_highlights", STRINGS, "Key terms found in the transcript."),
-    _p("keywords_spotted", th.ArrayType(KEYWORD_SPOT), "Tracked keywords heard in the call."),
+    _p(
+        "keywords_spotted",
+        th.ArrayType(KEYWORD_SPOT),
+        "Tracked keywords heard in the call; CallRail's \"\" is stored as null.",
+    ),
     _p("sentiment", TEXT, "Caller sentiment (plan-gated)."),
-    _p("speaker_percent", SPEAKER_SHARE, "Talk-time split between agent and customer."),
+    _p(
+        "speaker_percent",
+        SPEAKER_SHARE,
+        "Talk-time split between agent and customer; CallRail's \"\" is stored as null.",
+    ),
     _p("voice_assist_message", VOICE_ASSIST_MESSAGE, "Message taken by Voice Assist."),
-    _p("waveforms", STRINGS, "Image URLs of the recording's waveforms."),
+    _p("waveforms", STRINGS, "Image URLs of the recording's waveforms; CallRail's \"\" is stored as null."),
     _p("formatted_call_type", TEXT, "call_type as displayed."),
     _p("formatted_customer_location", TEXT, "Customer city and state as displayed."),
     _p("formatted_business_phone_number", TEXT, "business_phone_number as displayed."),
@@ -422,6 +443,10 @@ NOTIFICATIONS = th.PropertiesList(
     _p("send_desktop", FLAG, "True when delivered as a desktop alert."),
     _p("send_email", FLAG, "True when delivered by e-mail."),
     _p("send_push", FLAG, "True when delivered as a mobile push."),
+    _p("company_name", TEXT, "Name of the company it watches; null means all companies."),
+    _p("tracker_name", TEXT, "Name of the tracker it watches; null means all trackers."),
+    _p("agent_id", MASKED_ID, "Id of the agent CallRail names on the notification, as text."),
+    _p("agent_name", TEXT, "Name of the agent CallRail names on the notification."),
 )
 
 OUTBOUND_CALLER_IDS = th.PropertiesList(
@@ -501,8 +526,8 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "leads": _names("id account_id company_id company_name created_at email name phone"),
     "integrations": _names("id account_id company_id config state type"),
     "notifications": _names(
-        "id account_id alert_type call_enabled company_id email name send_desktop send_email "
-        "send_push sms_enabled tracker_id user_id"
+        "id account_id agent_id agent_name alert_type call_enabled company_id company_name email "
+        "name send_desktop send_email send_push sms_enabled tracker_id tracker_name user_id"
     ),
     "outbound_caller_ids": _names("id account_id company_id created_at name phone_number validation_code verified"),
 }

@@ -15,7 +15,7 @@ from callrail_emulator import Emulator
 from tap_callrail.api import parse_json
 from tap_callrail.normalize import UNCHANGED
 from tap_callrail.timeutil import _SPACE_OFFSET, canonical_timestamp
-from tests.callrail import base_config, populate, run_sync
+from tests.callrail import base_config, discovered_catalog, populate, run_sync
 
 
 @pytest.mark.parametrize(
@@ -155,3 +155,53 @@ def test_normaliser_skips_only_values_its_converter_returns_unchanged(value: Any
             assert converter(value) is value
 
 
+
+
+# --------------------------------------------------------------------------- records without their key
+
+
+def test_webhook_shaped_records_without_an_id_are_skipped_warned_and_counted(
+    fake: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    populate(fake, accounts=1)
+    keyed = {str(c["id"]) for c in fake.records("calls", "ACC01")}
+    for n in (1, 2):  # as in a post-call webhook body: the masked id under resource_id, no id
+        fake.add_bad_record("calls", "ACC01", id=None, resource_id=f"CALWEBHOOK{n}", keypad_entries="", waveforms="")
+
+    with caplog.at_level(logging.INFO):
+        result = run_sync(base_config(data_quality="warn"), streams={"calls"})
+
+    messages = [r.getMessage() for r in caplog.records]
+    assert {r["id"] for r in result.records("calls")} == keyed
+    assert [m for m in messages if "without id" in m] == [
+        "calls for account ACC01: 2 record(s) without id skipped; CallRail sent them without their key."
+    ]
+    metrics = [json.loads(m.removeprefix("METRIC: ")) for m in messages if m.startswith("METRIC: ")]
+    [report_row] = [m for m in metrics if m["metric"] == "sync_report" and m["tags"]["stream"] == "calls"]
+    [finding] = [m for m in metrics if m["metric"] == "data_quality_finding"]
+    assert report_row["value"] == len(keyed) and report_row["tags"]["dq_findings"] == 2
+    assert finding["value"] == 2
+    assert (finding["tags"]["check"], finding["tags"]["account_id"]) == ("missing_primary_key", "ACC01")
+    assert "  calls missing_primary_key[id] account=ACC01: 2" in messages
+
+
+# --------------------------------------------------------------------------- fields added to the schemas
+
+
+def test_the_documented_notification_fields_are_in_the_catalog_and_reach_the_records(fake: Emulator) -> None:
+    populate(fake, accounts=1)
+    watched = {
+        "company_name": "Company COM01A",
+        "tracker_name": "Tracker 01A",
+        "agent_id": "USR01B",
+        "agent_name": "Ann Agent",
+    }
+    fake.put("notifications", "ACC01", [{"id": 902, **watched}])
+
+    catalog = discovered_catalog(base_config())
+    result = run_sync(base_config(), streams={"notifications"})
+
+    [entry] = [s for s in catalog["streams"] if s["tap_stream_id"] == "notifications"]
+    assert set(watched) <= set(entry["schema"]["properties"])
+    record = next(r for r in result.records("notifications") if r["id"] == 902)
+    assert {name: record[name] for name in watched} == watched

@@ -293,6 +293,14 @@ def test_no_undocumented_field_names(stream):
     assert not any(name.startswith("utm") and "_" not in name for name in names)
 
 
+def test_notifications_carry_the_company_tracker_and_agent_callrail_names_on_them():
+    # callrail-api.md §6: create/update responses show them; the list documents no optional fields.
+    for name in ("company_name", "tracker_name", "agent_id", "agent_name"):
+        assert _types(_prop("notifications", name)) == {"string", "null"}, name
+        assert name in DEFAULT_FIELDS["notifications"]
+    assert not OPTIONAL_FIELDS["notifications"]
+
+
 def test_conversations_carry_no_undocumented_tracker_or_company_name():
     assert "tracker_name" not in SCHEMAS["text_messages"]["properties"]
     assert "company_name" not in SCHEMAS["text_messages"]["properties"]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from callrail_emulator import Emulator
+from callrail_emulator.calls import BLANKED_FIELDS
 from callrail_emulator.fields import DEFAULT_FIELDS, OPTIONAL_FIELDS, SINGLE_CALL_ONLY_FIELDS, STREAMS
 
-from .support import Client
+from .support import API_KEY, NOW, Client
 
 WINDOW = {"start_date": "2024-12-01", "end_date": "2026-11-26", "time_zone": "Etc/UTC"}
 
@@ -79,3 +80,32 @@ def test_field_lists_match_the_taps_lists() -> None:
         stamped_here = stamped | {"company_id"} if stream == "integrations" else stamped
         assert tap_all - stamped_here == ours, stream
         assert set(tap_schemas.OPTIONAL_FIELDS[stream]) <= ours, stream
+
+
+def test_one_call_in_about_32_carries_empty_strings_in_its_object_and_list_fields(
+    client: Client, account: str
+) -> None:
+    calls = client.calls(account, fields=",".join(BLANKED_FIELDS), **WINDOW)
+    blank = [c for c in calls if c["custom"] == ""]
+
+    assert 0 < len(blank) < len(calls) / 10
+    assert all(c[name] == "" for c in blank for name in BLANKED_FIELDS)
+    assert not any(c[name] == "" for c in calls if c not in blank for name in BLANKED_FIELDS)
+
+
+def test_the_same_seed_blanks_the_same_calls(emu: Emulator) -> None:
+    def blanked(emulator: Emulator) -> list[str]:
+        return [c["id"] for c in emulator.records("calls") if c["custom"] == ""]
+
+    assert blanked(emu) == blanked(Emulator(seed=7, api_key=API_KEY, now=NOW))
+    assert blanked(emu) != blanked(Emulator(seed=8, api_key=API_KEY, now=NOW))
+
+
+def test_keypad_entries_come_as_the_documented_pair_and_as_a_list_of_pairs(emu: Emulator) -> None:
+    entries = [c["keypad_entries"] for c in emu.records("calls") if c["keypad_entries"] not in (None, "")]
+    pairs = [e for e in entries if isinstance(e, dict)]
+    lists = [e for e in entries if isinstance(e, list)]
+
+    assert pairs and lists and len(pairs) + len(lists) == len(entries)
+    assert all(set(e) == {"name", "value"} for e in pairs)
+    assert all(set(item) == {"name", "value"} for e in lists for item in e)
