@@ -2,10 +2,14 @@
 # README command 1, on a fresh clone:   bash scripts/quickstart.sh
 #
 # Sets up .venv, installs the Meltano plugins, starts a local PostgreSQL (unless you configured
-# your own with TARGET_POSTGRES_HOST or TARGET_POSTGRES_SQLALCHEMY_URL), then runs
-#   meltano run tap-callrail target-postgres
+# your own with TARGET_POSTGRES_HOST or TARGET_POSTGRES_SQLALCHEMY_URL), checks the database
+# settings, then runs
+#   meltano run tap-callrail target-postgres dbt-postgres:build
+# (the tables, then the dbt models in transform/: staging views and marts) and prints one answer.
 # With no TAP_CALLRAIL_API_KEY (environment or .env) it runs against the bundled CallRail emulator
-# instead, in the Meltano environment `demo` (schema callrail_demo, its own state): DEMO DATA.
+# instead, in the Meltano environment `demo` (schema callrail_demo, its own state): DEMO DATA, and
+# writes .meltano/demo.env (gitignored) so a new shell can rerun the demo with
+#   .venv/bin/meltano --env-file .meltano/demo.env --environment demo run tap-callrail target-postgres dbt-postgres:build
 # It leaves PostgreSQL (and the emulator) running so you can look at the rows, and prints how to
 # stop them.
 set -euo pipefail
@@ -16,7 +20,7 @@ source devtools/bootstrap.sh
 setup_venv
 export PATH="$PWD/$VENV/bin:$PATH"
 
-log "Installing the Meltano plugins (tap-callrail, target-postgres)"
+log "Installing the Meltano plugins (tap-callrail, target-postgres, dbt-postgres)"
 meltano install
 
 eval "$("$PY" -m devtools.quickstart configured)"
@@ -63,6 +67,9 @@ if [ "$HAVE_API_KEY" = 0 ]; then
     [ -s "$port_file" ] || { log "The CallRail emulator did not start"; cat .meltano/emulator.log >&2; exit 1; }
     export TAP_CALLRAIL_API_URL="http://127.0.0.1:$(cat "$port_file")/v3"
     export TAP_CALLRAIL_API_KEY=demo-key
+    # What a new shell needs to rerun the demo; only `--env-file .meltano/demo.env` reads it.
+    "$PY" -m devtools.quickstart demo-env --api-url "$TAP_CALLRAIL_API_URL" --output .meltano/demo.env
+    env_file_args=(--env-file .meltano/demo.env)
     stop_hint+=("kill $emulator_pid      # stop the CallRail emulator")
     cat >&2 <<EOF
 
@@ -79,19 +86,38 @@ if [ "$HAVE_API_KEY" = 0 ]; then
 EOF
 else
     environment="${MELTANO_ENVIRONMENT:-dev}"
+    env_file_args=()
     log "Syncing your CallRail account (Meltano environment '$environment')"
 fi
 
+log "Checking the database settings"
+"$PY" -m devtools.quickstart check-target --environment "$environment" "${env_file_args[@]}" || exit 1
+# dbt takes host, port, user, password and database, not a URL: where a URL is set (environment or
+# .env), target-postgres uses it, so dbt gets its parts.
+if parts="$("$PY" -m devtools.warehouse_env --export 2>/dev/null)"; then
+    if [ "$HAVE_TARGET" = 1 ] && [ "$HAVE_API_KEY" = 1 ] && ! "$PY" -m devtools.quickstart configured --parts; then
+        log "dbt reads TARGET_POSTGRES_HOST/_PORT/_USER/_PASSWORD/_DATABASE, not the URL: derived for this run;"
+        log "for later runs add them to .env with: $PY -m devtools.warehouse_env >> .env"
+    fi
+    eval "$parts"
+fi
+
+pipeline=(tap-callrail target-postgres dbt-postgres:build)
 status=0
-meltano --environment "$environment" run tap-callrail target-postgres || status=$?
+meltano "${env_file_args[@]}" --environment "$environment" run "${pipeline[@]}" || status=$?
 
 if [ "$status" = 0 ]; then
-    "$PY" -m devtools.quickstart summary --environment "$environment" "${summary_flags[@]}" || true
-    [ "$environment" = demo ] && echo -e "\n(The rows above are DEMO DATA from the CallRail emulator.)"
+    "$PY" -m devtools.quickstart summary --environment "$environment" "${summary_flags[@]}" \
+        "${env_file_args[@]}" || true
+    if [ "$environment" = demo ]; then
+        echo -e "\n(The rows above are DEMO DATA from the CallRail emulator.)"
+        echo "Rerun the demo in a new shell (while the emulator and PostgreSQL run):"
+        echo "  .venv/bin/meltano --env-file .meltano/demo.env --environment demo run ${pipeline[*]}"
+    fi
 else
     log "meltano run failed (exit $status); see the log above."
     echo "If Meltano refuses because another run of this pipeline still looks alive (a run you" >&2
-    echo "interrupted in the last 5 minutes), rerun with: meltano --environment $environment run --force tap-callrail target-postgres" >&2
+    echo "interrupted in the last 5 minutes), rerun with: meltano ${env_file_args[*]} --environment $environment run --force ${pipeline[*]}" >&2
 fi
 if [ "${#stop_hint[@]}" -gt 0 ]; then
     echo -e "\nLeft running for you; to stop:"

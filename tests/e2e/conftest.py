@@ -65,6 +65,8 @@ def meltano(warehouse: Warehouse, workdir: Path) -> MeltanoProject:
     copied = re.sub(r"(?m)^(\s*pip_url:\s*)-e \.\s*$", rf"\1-e {REPO}", source)
     assert copied != source, "meltano.yml no longer installs the tap with `pip_url: -e .`"
     (root / "meltano.yml").write_text(copied)
+    # The dbt transformer's project_dir is $MELTANO_PROJECT_ROOT/transform; dbt writes target/ there.
+    shutil.copytree(REPO / "transform", root / "transform", ignore=shutil.ignore_patterns("target", "logs"))
     logs = workdir / "meltano-logs"
     logs.mkdir()
     project = MeltanoProject(root, warehouse, logs)

@@ -1,0 +1,33 @@
+with form_submissions as ({{ callrail_rows('form_submissions') }})
+
+select
+    id as form_submission_id,
+    account_id,
+    company_id,
+    company_name,
+    nullif(person_id, 'anonymous') as lead_id,
+    {{ utc('submitted_at') }} as submitted_at,
+    form_name,
+    form_url,
+    form_data,
+    first_form,
+    customer_name,
+    customer_email,
+    customer_phone_number,
+    source,
+    medium,
+    campaign,
+    keywords,
+    landing_page_url,
+    referrer,
+    referring_url,
+    utm_source,
+    utm_medium,
+    utm_campaign,
+    milestones,
+    lead_status,
+    value,
+    note,
+    tags,
+    timeline_url
+from form_submissions
