@@ -26,7 +26,7 @@ from tap_callrail.quality import MISSING_PRIMARY_KEY
 from tap_callrail.records import RecordPipeline
 from tap_callrail.schemas import OPTIONAL_FIELDS, SCHEMAS
 from tap_callrail.sdk_compat import ActivateVersionAfterCompleteRead, BookmarkNeverPastNow
-from tap_callrail.series import Dedup, SeriesReader, SortedDedup
+from tap_callrail.series import SEQUENTIAL, Dedup, SeriesReader, SortedDedup
 from tap_callrail.timeutil import UTC, request_minute, to_canonical
 
 if TYPE_CHECKING:
@@ -252,7 +252,8 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
             dedup=dedup,
             logger=self.logger,
             verify=self.may_delete,
-            inflight=self.services.inflight,
+            # `--test` stops at the first record (the SDK sets ABORT_AT_RECORD_COUNT): ask nothing ahead.
+            inflight=self.services.inflight if self.ABORT_AT_RECORD_COUNT is None else SEQUENTIAL,
         )
 
     def report_keyless(self, label: str, account_id: str, reader: SeriesReader) -> None:

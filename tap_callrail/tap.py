@@ -11,7 +11,12 @@ from typing import Any
 
 import click
 from singer_sdk import typing as th
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import (
+    AbortedSyncFailedException,
+    AbortedSyncPausedException,
+    ConfigValidationError,
+    MaxRecordsLimitException,
+)
 from singer_sdk.singerlib import StateMessage
 from typing_extensions import override
 
@@ -31,10 +36,16 @@ def _quiet_expected_failures(record: logging.LogRecord) -> bool:
     """Drop the SDK's "An unhandled error occurred while syncing" line for expected failures.
 
     The SDK logs it at ERROR while an exception leaves a stream; for a CallRailError the
-    tap's own one-line message follows, and "unhandled error" would read as a crash.
+    tap's own one-line message follows, and "unhandled error" would read as a crash. `--test`
+    stops each stream after one record by raising an abort caused by the record limit: that
+    is the dry run succeeding.
     """
     if record.getMessage().startswith("An unhandled error occurred while syncing"):
-        return not isinstance(sys.exc_info()[1], CallRailError)
+        error = sys.exc_info()[1]
+        dry_run_stop = isinstance(error, (AbortedSyncFailedException, AbortedSyncPausedException)) and isinstance(
+            error.__cause__, MaxRecordsLimitException
+        )
+        return not (isinstance(error, CallRailError) or dry_run_stop)
     return True
 
 

@@ -17,7 +17,7 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 from callrail_emulator import Emulator
 from tap_callrail.client import CallRailStream
 from tap_callrail.tap import TapCallRail
-from tests.callrail import API_KEY, base_config, populate, serve
+from tests.callrail import API_KEY, base_config, make_call, populate, serve
 from tests.conftest import NOW, CliResult
 
 CONFIG = base_config()
@@ -118,8 +118,27 @@ def test_about_lists_the_emit_activate_version_messages_setting(cli: Callable[..
     assert "| emit_activate_version_messages |" in result.stdout
 
 
-def test_connection_test_reads_and_exits_cleanly(callrail: Emulator, cli: Callable[..., CliResult]) -> None:
+def test_connection_test_reads_and_exits_cleanly_without_error_lines(
+    callrail: Emulator, cli: Callable[..., CliResult]
+) -> None:
     result = cli(CONFIG, "--test")
 
     assert result.exit_code == 0, result.output[-2000:]
     assert "Traceback" not in result.output
+    # The dry run stops each stream after one record by raising; that is no error of the run.
+    assert "An unhandled error occurred" not in result.output
+    assert "ERROR" not in result.output
+
+
+def test_connection_test_asks_for_no_page_ahead_of_its_turn(callrail: Emulator, cli: Callable[..., CliResult]) -> None:
+    # 600 calls: three pages CallRail counts, which a full read would request ahead.
+    calls = [make_call(n, "COM01A", f"2026-11-2{n % 5}T10:{n % 60:02d}:00Z") for n in range(600)]
+    callrail.put("calls", "ACC01", calls)
+    callrail.set_paging()
+    made = []
+    for width in (1, 4):
+        before = len(callrail.requests)
+        assert cli({**CONFIG, "max_concurrent_requests": width}, "--test").exit_code == 0
+        made.append(len(callrail.requests) - before)
+
+    assert made[0] == made[1] > 0
