@@ -108,9 +108,9 @@ def _as_object(value: Any) -> Any:
     if isinstance(value, dict):
         return value
     if isinstance(value, list):
-        if value and all(isinstance(item, dict) and set(item) == {"name", "value"} for item in value):
-            # keypad entries as [{name, value}] pairs
-            return {str(item["name"]): item["value"] for item in value}
+        labelled = _labelled_pairs(value)
+        if labelled is not None:
+            return labelled
         if all(isinstance(item, dict) for item in value):
             merged: dict[str, Any] = {}
             for item in value:
@@ -124,6 +124,27 @@ def _as_object(value: Any) -> Any:
             return {"value": value}
         return parsed if isinstance(parsed, dict) else {"value": parsed}
     return {"value": value}
+
+
+def _labelled_pairs(items: list[Any]) -> dict[str, Any] | None:
+    """A list of two-key objects as one label -> value map, or None when it is not one.
+
+    CallRail sends some objects as such lists: keypad entries as `[{name, value}]`, the talk
+    share as `[{speaker, percent}]` where the list endpoint prints `{agent: 60, customer: 40}`.
+    Merging the items would keep only the last; the label is the key whose values are distinct
+    strings (the first such key by name, so `name` before `value`).
+    """
+    if not items or not all(type(item) is dict for item in items):
+        return None
+    keys = set(items[0])
+    if len(keys) != 2 or any(set(item) != keys for item in items):
+        return None
+    for label in sorted(keys):
+        labels = [item[label] for item in items]
+        if all(type(text) is str for text in labels) and len(set(labels)) == len(labels):
+            (value,) = keys - {label}
+            return {text: item[value] for text, item in zip(labels, items, strict=True)}
+    return None
 
 
 #: Object properties CallRail documents as one `{name, value}` pair (Listing All Calls,

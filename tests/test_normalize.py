@@ -371,3 +371,16 @@ def test_the_emulators_blank_fields_and_both_keypad_shapes_land_as_null_and_one_
     [schema] = [m["schema"] for m in result.of_type("SCHEMA", "calls")]
     validator = jsonschema.Draft7Validator(schema)
     assert not [r["id"] for r in records.values() if not validator.is_valid(r)]
+
+
+def test_a_talk_share_sent_as_speaker_percent_pairs_keeps_every_speaker() -> None:
+    normalize = RecordNormalizer(SCHEMAS["calls"])
+
+    call = normalize(
+        {
+            "id": "CAL1",
+            "speaker_percent": [{"speaker": "agent", "percent": 62}, {"speaker": "customer", "percent": 38}],
+        }
+    )
+
+    assert call["speaker_percent"] == {"agent": 62, "customer": 38}  # the shape the list endpoint prints
