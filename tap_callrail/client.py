@@ -63,6 +63,8 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
     masked_properties: ClassVar[tuple[str, ...]] = ()
     #: Object properties whose secret-named entries and credential URLs are masked.
     masked_objects: ClassVar[tuple[str, ...]] = ()
+    #: Rows are history (page views, timelines, daily counts): never marked deleted.
+    history: ClassVar[bool] = False
 
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, schema=SCHEMAS[self.name])
@@ -108,7 +110,7 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
         # Dated streams (text messages too) never delete: conversations outside the window, or
         # purged after 25 months, stay in the warehouse. A run narrowed by account_ids or
         # company_ids reads only part of a table that holds every account's rows.
-        full_table = self.replication_key is None and not self.date_filtered
+        full_table = self.replication_key is None and not self.date_filtered and not self.history
         if not (full_table and self.config.get("emit_activate_version_messages")):
             return False
         if self.services.scope.narrowed:
