@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from callrail_emulator import fanouts
 from callrail_emulator import fields as catalogue
 from callrail_emulator.calls import AccountCalls
 from callrail_emulator.dataset import AccountData
@@ -31,6 +32,8 @@ _AUTH = re.compile(r'Token\s+token=(?:"([^"]*)"|([^\s",]+))\s*')
 _ACCOUNT = re.compile(r"/v3/a/([^/]+)\.json")
 _SINGLE_CALL = re.compile(r"/v3/a/([^/]+)/calls/([^/]+)\.json")
 _SMS_THREAD = re.compile(r"/v3/a/([^/]+)/sms-threads/([^/]+)\.json")
+_PAGE_VIEWS = re.compile(r"/v3/a/([^/]+)/calls/([^/]+)/page_views\.json")
+_TIMELINE = re.compile(r"/v3/a/([^/]+)/leads/([^/]+)/timeline\.json")
 _RESOURCE = re.compile(r"/v3/a/([^/]+)/([^/]+?)(\.json)?")
 _API_SORT = re.compile(r"api_sort\[\]\[(\w+)\]")
 _STREAM_OF_FILE = {
@@ -60,6 +63,8 @@ class CallRailApi:
         match = _ACCOUNT.fullmatch(path) or _RESOURCE.fullmatch(path)
         if match is None:
             match = _SINGLE_CALL.fullmatch(path) or _SMS_THREAD.fullmatch(path)
+        if match is None:
+            match = _PAGE_VIEWS.fullmatch(path) or _TIMELINE.fullmatch(path)
         return match[1] if match else None
 
     @staticmethod
@@ -73,6 +78,10 @@ class CallRailApi:
             return "call"
         if _SMS_THREAD.fullmatch(path):
             return "sms_thread_messages"
+        if _PAGE_VIEWS.fullmatch(path):
+            return "call_page_views"
+        if _TIMELINE.fullmatch(path):
+            return "lead_timelines"
         match = _RESOURCE.fullmatch(path)
         return _STREAM_OF_FILE.get(match[2]) if match else None
 
@@ -99,6 +108,12 @@ class CallRailApi:
         match = _SMS_THREAD.fullmatch(req.path)
         if match:
             return self._thread_messages(req, self._account(match[1]), match[2])
+        match = _PAGE_VIEWS.fullmatch(req.path)
+        if match:
+            return self._page_views(req, self._account(match[1]), match[2])
+        match = _TIMELINE.fullmatch(req.path)
+        if match:
+            return self._timeline(req, self._account(match[1]), match[2])
         match = _RESOURCE.fullmatch(req.path)
         if match is None:
             raise not_found()
@@ -330,6 +345,40 @@ class CallRailApi:
                                            "created_at", True, tz).body)
         body = {**render_record(thread, thread_fields, tz), **listing}
         total_pages = listing.get("total_pages", math.ceil(len(messages) / self._served(per_page)))
+        return json_response(200, body, _next_link(req, page, total_pages))
+
+
+    def _page_views(self, req: Request, account: AccountData, call_id: str) -> Response:
+        """A call's page views, newest first; 404 for a call CallRail does not list (spam)."""
+        if self.emu._is_forbidden(account.index, "calls"):
+            raise forbidden()
+        call = fanouts.call_of(self.emu, account, call_id)
+        if call is None:
+            raise not_found()
+        return self._listing(req, "page_views", fanouts.page_views(call), {})
+
+    def _timeline(self, req: Request, account: AccountData, person_id: str) -> Response:
+        """A lead's timeline events, newest first (at most 250 a page), with the lead."""
+        if self.emu._is_forbidden(account.index, "leads"):
+            raise forbidden()
+        found = fanouts.lead_timeline(self.emu, account, person_id)
+        if found is None:
+            raise not_found()
+        lead, events = found
+        return self._listing(req, "timeline", events, {"lead": lead})
+
+    def _listing(self, req: Request, key: str, items: list[dict[str, Any]], head: dict[str, Any]) -> Response:
+        """A numbered page of `items` (already in their order) under `key`."""
+        page, per_page = self._paging(req)
+        size = self._served(per_page)
+        total_pages = math.ceil(len(items) / size)
+        body = {
+            **head,
+            "page": page,
+            "per_page": per_page,
+            **self._counts(len(items), total_pages),
+            key: items[(page - 1) * size: page * size],
+        }
         return json_response(200, body, _next_link(req, page, total_pages))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -65,6 +65,8 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
     masked_objects: ClassVar[tuple[str, ...]] = ()
     #: Rows are history (page views, timelines, daily counts): never marked deleted.
     history: ClassVar[bool] = False
+    #: Records carry `person_id`: the leads whose timelines lead_timelines reads.
+    names_leads: ClassVar[bool] = False
 
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, schema=SCHEMAS[self.name])
@@ -209,7 +211,7 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
                 company_id = series.params.get("company_id")
                 label = request.label
                 try:
-                    prepare = self.records.preparer(account_id, company_id if self.per_company else None)
+                    prepare = self.preparer(account_id, company_id if self.per_company else None)
                     until = self.stop_point(context, label)
                     for records in reader.read(request, params, prepare, first, until=until):
                         records_read += len(records)
@@ -222,8 +224,10 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
                     # company list agrees it is gone; 404 for a listed company, or for every company
                     # (a wrong api_url), stops the run.
                     vanished += 1
-                    if not company_id or vanished == len(series_list) or not services.scope.vanished(
-                        account_id, company_id
+                    if (
+                        not company_id
+                        or vanished == len(series_list)
+                        or not services.scope.vanished(account_id, company_id)
                     ):
                         raise
                     self.skip(label, "CallRail answered 404 and no longer lists the company (deleted mid-run)")
@@ -235,6 +239,10 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
                 self.read_complete = False
             services.stats.finished(self.name, account_id)
             services.progress.done(self.name, account_id, records_read)
+
+    def preparer(self, account_id: str, company_id: str | None) -> Callable[[dict[str, Any]], None]:
+        """What makes a raw record of one series what the stream emits (records.RecordPipeline)."""
+        return self.records.preparer(account_id, company_id)
 
     def plan_series(self, context: Context, account_id: str, series: Series) -> tuple[Series, Request, dict[str, Any]]:
         """One series of the partition: its list request (named for messages) and its query."""
@@ -297,6 +305,8 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         if context:
             row["account_id"] = context["account_id"]
+            if self.names_leads:
+                self.services.note_lead(str(context["account_id"]), row.get("person_id"))
         return self.records.finish(row, row.get("account_id") if context else row.get("id"))
 
 

@@ -1,4 +1,4 @@
-"""JSON schemas and field lists for the fourteen CallRail streams.
+"""JSON schemas and field lists of the CallRail streams.
 
 Each schema is the contract the warehouse sees. target-postgres cannot alter a column's type
 once the table exists, so every type here is chosen to hold for every payload CallRail is known
@@ -301,7 +301,7 @@ CALLS = th.PropertiesList(
     _p("msclkid", TEXT, "Microsoft Ads click id."),
     _p("ga", TEXT, "Google Analytics client id."),
     _p("session_uuid", TEXT, "Visitor session id (session trackers)."),
-    _p("custom", FREE_OBJECT, "Custom cookie values captured for the session; CallRail's \"\" is stored as null."),
+    _p("custom", FREE_OBJECT, 'Custom cookie values captured for the session; CallRail\'s "" is stored as null.'),
     _p("milestones", MILESTONES, "Attribution at each stage of the visitor's journey."),
     _p("timeline_url", URL, "Web-app page with the caller's full timeline."),
     _p("lead_status", TEXT, "good_lead, not_a_lead, previously_marked_good_lead, or null."),
@@ -316,7 +316,7 @@ CALLS = th.PropertiesList(
         "keypad_entries",
         FREE_OBJECT,
         "Keys pressed at keypad steps as one {step name: keys} map; CallRail documents one {name, value} "
-        "pair and also sends a list of them, both stored as that map; \"\" or [] as null.",
+        'pair and also sends a list of them, both stored as that map; "" or [] as null.',
     ),
     _p("zip_code", STRINGS, "Zip codes the caller entered for geo-routing."),
     _p("transcription", TEXT, "Call transcript (plan-gated; null without it)."),
@@ -330,13 +330,13 @@ CALLS = th.PropertiesList(
     _p(
         "keywords_spotted",
         th.ArrayType(KEYWORD_SPOT),
-        "Tracked keywords heard in the call; CallRail's \"\" is stored as null.",
+        'Tracked keywords heard in the call; CallRail\'s "" is stored as null.',
     ),
     _p("sentiment", TEXT, "Caller sentiment (plan-gated)."),
     _p(
         "speaker_percent",
         SPEAKER_SHARE,
-        "Talk-time split between agent and customer; CallRail's \"\" is stored as null.",
+        'Talk-time split between agent and customer; CallRail\'s "" is stored as null.',
     ),
     _p("voice_assist_message", VOICE_ASSIST_MESSAGE, "Message taken by Voice Assist."),
     _p("waveforms", STRINGS, "Image URLs of the recording's waveforms; CallRail's \"\" is stored as null."),
@@ -496,6 +496,37 @@ OUTBOUND_CALLER_IDS = th.PropertiesList(
     _p("created_at", TIMESTAMP, "When the number was added."),
 )
 
+CALL_PAGE_VIEWS = th.PropertiesList(
+    _p("call_id", MASKED_ID, "Call the visitor's session led to (CAL…); added by the tap.", required=True),
+    _p(
+        "position",
+        COUNT,
+        "Place of the view in the session, 1 = the first page viewed (by created_at); added by the tap, "
+        "since CallRail gives page views no id.",
+        required=True,
+    ),
+    _account_id(),
+    _p("call_start_time", TIMESTAMP, "When the call started; added by the tap (the stream's bookmark)."),
+    _p("page_url", URL, "Page the visitor viewed."),
+    _p("referrer_url", URL, "Page the visitor came from."),
+    _p("created_at", TIMESTAMP, "When the page was viewed."),
+)
+
+LEAD_TIMELINES = th.PropertiesList(
+    _p("person_id", MASKED_ID, "Lead (PER…) whose timeline holds the event; added by the tap.", required=True),
+    _p(
+        "event_key",
+        TEXT,
+        "`type:id` of the event (e.g. `call:CAL…`), or `type@event_date` where CallRail sends no id; added by the tap.",
+        required=True,
+    ),
+    _account_id(),
+    _p("type", TEXT, "call, form_submission, sms, chat or milestone."),
+    _p("id", TEXT, "Id of the call, form submission or conversation the event is, as text (null for milestones)."),
+    _p("event_date", TIMESTAMP, "When the event happened."),
+    _p("details", FREE_OBJECT, "Every other field CallRail sends with the event, as sent (they differ by type)."),
+)
+
 SCHEMAS: dict[str, dict] = {
     "accounts": ACCOUNTS.to_dict(),
     "companies": COMPANIES.to_dict(),
@@ -511,6 +542,8 @@ SCHEMAS: dict[str, dict] = {
     "outbound_caller_ids": OUTBOUND_CALLER_IDS.to_dict(),
     "sms_threads": SMS_THREADS.to_dict(),
     "sms_thread_messages": SMS_THREAD_MESSAGES.to_dict(),
+    "call_page_views": CALL_PAGE_VIEWS.to_dict(),
+    "lead_timelines": LEAD_TIMELINES.to_dict(),
 }
 
 # Fields the tap stamps on each record itself; never sent in fields=.
@@ -529,6 +562,8 @@ TAP_ADDED_FIELDS: dict[str, frozenset[str]] = {
     "outbound_caller_ids": _names("account_id"),
     "sms_threads": _names("account_id"),
     "sms_thread_messages": _names("account_id thread_id"),
+    "call_page_views": _names("account_id call_id call_start_time position"),
+    "lead_timelines": _names("account_id person_id event_key details"),
 }
 
 # Returned without asking, plus the tap-added fields above.
@@ -579,6 +614,9 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "sms_thread_messages": _names(
         "id account_id content created_at direction error media_urls message_type status thread_id"
     ),
+    "call_page_views": _names("account_id call_id call_start_time created_at page_url position referrer_url"),
+    # Every field of an event but its type, id and date lands in `details` (the tap puts it there).
+    "lead_timelines": _names("account_id details event_date event_key id person_id type"),
 }
 
 # Must be named in fields=. Calls leaves out conversational_transcript and
@@ -616,4 +654,6 @@ OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
         "formatted_initial_tracking_number last_message_at"
     ),
     "sms_thread_messages": frozenset(),
+    "call_page_views": frozenset(),
+    "lead_timelines": frozenset(),
 }

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
+from singer_sdk import Stream
+
 from tap_callrail.api import DEFAULT_API_URL, CallRailClient
 from tap_callrail.inflight import InFlight
 from tap_callrail.quality import QualityChecker
@@ -29,6 +31,22 @@ class RunServices:
         self._logger = logger
         self.stats = SyncStats()
         self.progress = Progress(logger)
+        #: The lead_timelines stream, which reads the leads the other streams name (streams.py).
+        self.lead_timelines: Stream | None = None
+        self._leads: dict[str, set[str]] = {}
+
+    def leads_wanted(self) -> bool:
+        """Whether this run reads lead timelines (then calls ask for person_id)."""
+        return self.lead_timelines is not None and self.lead_timelines.selected
+
+    def note_lead(self, account_id: str, person_id: Any) -> None:
+        """A lead an emitted record names; `anonymous` and empty values name none."""
+        if person_id and person_id != "anonymous" and self.leads_wanted():
+            self._leads.setdefault(account_id, set()).add(str(person_id))
+
+    def leads_seen(self, account_id: str) -> list[str]:
+        """The leads this run named in an account so far, in id order."""
+        return sorted(self._leads.get(account_id, ()))
 
     @cached_property
     def quality(self) -> QualityChecker:

@@ -5,12 +5,13 @@ Paths, item keys and filters: https://apidocs.callrail.com/. Schemas: tap_callra
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from typing_extensions import override
 
 from tap_callrail.client import CallRailStream, SortedCallRailStream
+from tap_callrail.errors import CallRailNotFoundError
 from tap_callrail.planning import Series
 from tap_callrail.series import NewestFirst
 from tap_callrail.timeutil import to_canonical
@@ -23,6 +24,12 @@ if TYPE_CHECKING:
 
 #: The thread endpoint lists at most 100 messages a page (https://apidocs.callrail.com/).
 MESSAGES_PER_PAGE = 100
+#: A call's page views come on one page in practice; the general maximum keeps it one request.
+PAGE_VIEWS_PER_PAGE = 250
+#: The lead timeline endpoint lists at most 250 events a page.
+TIMELINE_PER_PAGE = 250
+#: Timeline event fields kept as columns; every other field goes into `details`.
+TIMELINE_COLUMNS = frozenset({"type", "id", "event_date", "event_key", "person_id"})
 
 
 class AccountsStream(CallRailStream):
@@ -120,7 +127,12 @@ class TrackersStream(CallRailStream):
 
 
 class CallsStream(SortedCallRailStream):
-    """Calls, incremental on start_time with a lookback for later edits."""
+    """Calls, incremental on start_time with a lookback for later edits.
+
+    With call_page_views selected, each new call from a session tracker hands its id on (the
+    SDK reads a child right after the parent record, so the calls' own bookmark never passes a
+    call whose page views were not read).
+    """
 
     name = "calls"
     path = "/a/{account_id}/calls.json"
@@ -128,6 +140,36 @@ class CallsStream(SortedCallRailStream):
     replication_key = "start_time"
     sort_key = "start_time"
     company_filter = True
+    names_leads = True
+
+    def page_views_stream(self) -> CallPageViewsStream | None:
+        """The page views stream, when this run reads it."""
+        return next((s for s in self.child_streams if isinstance(s, CallPageViewsStream) and s.selected), None)
+
+    @override
+    def selected_optional_fields(self) -> list[str]:
+        wanted = set(super().selected_optional_fields())
+        if self.page_views_stream() is not None:
+            wanted.add("session_uuid")  # only calls from session trackers have one, and page views
+        if self.services.leads_wanted():
+            wanted.add("person_id")
+        return sorted(wanted)
+
+    @override
+    def generate_child_contexts(self, record: dict, context: Context | None) -> Iterable[Context | None]:
+        page_views = self.page_views_stream()
+        if page_views is None or context is None or not record.get("session_uuid"):
+            return
+        since = page_views.calls_since(context)
+        started = record.get(self.replication_key or "")
+        if started is not None and (since is None or str(started) > since):
+            yield {**context, "call_id": record["id"], "call_start_time": started}
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if not self.selected:  # read only for call_page_views: not emitted, so not counted
+            return row
+        return super().post_process(row, context)
 
 
 class FormSubmissionsStream(SortedCallRailStream):
@@ -139,6 +181,7 @@ class FormSubmissionsStream(SortedCallRailStream):
     replication_key = "submitted_at"
     sort_key = "submitted_at"
     company_filter = True
+    names_leads = True
 
 
 class TextMessagesStream(CallRailStream):
@@ -336,6 +379,147 @@ class SmsThreadMessagesStream(CallRailStream):
         return super().post_process(row, context)
 
 
+class CallPageViewsStream(CallRailStream):
+    """Pages the visitor viewed before calling, for new calls from session trackers; a child of calls.
+
+    Off by default: one request per such call. Page views do not change after the call, so
+    only calls newer than this stream's bookmark (the start_time of the newest call whose page
+    views were read, one per calls partition, committed when the run ends) are asked for; the
+    calls the lookback re-reads are not. A call CallRail removed as spam answers 404: skipped.
+    """
+
+    name = "call_page_views"
+    path = "/a/{account_id}/calls/{call_id}/page_views.json"
+    item_key = "page_views"
+    primary_keys: ClassVar[tuple[str, ...]] = ("call_id", "position")
+    replication_key = "call_start_time"
+    company_filter = True  # partitions as calls: per company when company_ids is set
+    history = True
+    selected_by_default = False
+    parent_stream_type = CallsStream
+
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        super().__init__(tap, services)
+        self.state_partitioning_keys = ("account_id", "company_id")
+        self._calls_since: dict[tuple[Any, Any], str | None] = {}
+
+    def calls_since(self, context: Context) -> str | None:
+        """Calls that started at or before this had their page views read (None: none yet); fixed for the run."""
+        key = partition_of(context)
+        if key not in self._calls_since:
+            since = self.since(context)
+            self._calls_since[key] = None if since is None else to_canonical(since)
+        return self._calls_since[key]
+
+    @override
+    def request_series(self, context: Context) -> list[Series]:
+        return [Series(f"call {context['call_id']}")]
+
+    @override
+    def series_params(self, context: Context, series: Series) -> dict[str, Any]:
+        return {"per_page": PAGE_VIEWS_PER_PAGE}
+
+    @override
+    def record_key(self, record: dict[str, Any]) -> Any:
+        return record.get("created_at"), record.get("page_url"), record.get("referrer_url")
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        views: list[dict[str, Any]] = []
+        try:
+            for records in super().get_record_pages(context):
+                views.extend(records)
+        except CallRailNotFoundError:
+            call = context.get("call_id") if context else None
+            self.logger.info("call_page_views: call %s answered 404 (removed as spam or deleted); skipped.", call)
+            return
+        # Listed newest first; numbered from the first page viewed (ties keep CallRail's order).
+        views.reverse()
+        views.sort(key=lambda view: str(view.get("created_at") or ""))
+        for position, view in enumerate(views, start=1):
+            view["position"] = position
+        if views:
+            yield views
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context:
+            row["call_id"] = context["call_id"]
+            row["call_start_time"] = context["call_start_time"]
+        return super().post_process(row, context)
+
+
+class LeadTimelinesStream(CallRailStream):
+    """The timeline of every lead (person_id) named by this run's calls and form submissions.
+
+    Off by default: one request (per 250 events) per lead. It runs after every other stream,
+    so it sees the person_ids of the records the run emitted (texts and SMS threads name no
+    person); each lead is read once per run, and only the leads named. Events are history:
+    upserted on (person_id, event_key), never marked deleted.
+    """
+
+    name = "lead_timelines"
+    path = "/a/{account_id}/leads/{person_id}/timeline.json"
+    item_key = "timeline"
+    primary_keys: ClassVar[tuple[str, ...]] = ("person_id", "event_key")
+    history = True
+    selected_by_default = False
+
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        super().__init__(tap, services)
+        services.lead_timelines = self
+
+    @property
+    @override
+    def partitions(self) -> list[dict] | None:
+        return self.services.scope.partitions(incremental=False, company_filter=False)
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
+        if context is None:
+            return
+        account_id = str(context["account_id"])
+        people = self.services.leads_seen(account_id)
+        if not people:
+            self.logger.info("lead_timelines %s: no lead named by this run's calls or form submissions.", account_id)
+        for person_id in people:
+            try:
+                for records in super().get_record_pages({**context, "person_id": person_id}):
+                    for record in records:
+                        record["person_id"] = person_id
+                    yield records
+            except CallRailNotFoundError:
+                self.logger.info("lead_timelines: lead %s answered 404 (merged or deleted); skipped.", person_id)
+
+    @override
+    def request_series(self, context: Context) -> list[Series]:
+        return [Series(f"lead {context['person_id']}")]
+
+    @override
+    def series_params(self, context: Context, series: Series) -> dict[str, Any]:
+        return {"per_page": TIMELINE_PER_PAGE}
+
+    @override
+    def preparer(self, account_id: str, company_id: str | None) -> Callable[[dict[str, Any]], None]:
+        prepare = super().preparer(account_id, company_id)
+
+        def shape(event: dict[str, Any]) -> None:
+            details = {name: event.pop(name) for name in list(event) if name not in TIMELINE_COLUMNS}
+            event["details"] = details or None
+            if event.get("id") not in (None, ""):
+                event["id"] = str(event["id"])
+                event["event_key"] = f"{event.get('type')}:{event['id']}"
+            elif event.get("event_date"):
+                event["event_key"] = f"{event.get('type')}@{event['event_date']}"
+            prepare(event)
+
+        return shape
+
+    @override
+    def record_key(self, record: dict[str, Any]) -> Any:
+        return record.get("event_key")
+
+
 STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     AccountsStream,
     CompaniesStream,
@@ -351,4 +535,6 @@ STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     OutboundCallerIdsStream,
     SmsThreadsStream,
     SmsThreadMessagesStream,
+    CallPageViewsStream,
+    LeadTimelinesStream,  # last: it reads the leads the other streams named in this run
 )

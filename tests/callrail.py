@@ -297,8 +297,8 @@ def populate(emu: Emulator, accounts: int = 2) -> None:
             add(
                 "calls",
                 account,
-                make_call(1, c, "2026-11-10T09:15:30.250-05:00"),
-                make_call(2, c, "2026-11-15T14:00:00Z", recording_duration=31),
+                make_call(1, c, "2026-11-10T09:15:30.250-05:00", session_uuid=f"{c}-visit", person_id=f"PER{c}1"),
+                make_call(2, c, "2026-11-15T14:00:00Z", recording_duration=31, person_id=f"PER{c}1"),
                 make_call(3, c, "2026-11-20 03:43:50 -0500", tags=["VIP"], value=None),
                 make_call(4, c, "2026-11-24T08:00:00.000-05:00", speaker_percent={"agent": 55, "customer": 45}),
             )

@@ -16,8 +16,9 @@ from singer_sdk.testing import SuiteConfig, get_tap_test_class
 
 from callrail_emulator import Emulator
 from tap_callrail.client import CallRailStream
+from tap_callrail.schemas import SCHEMAS
 from tap_callrail.tap import TapCallRail
-from tests.callrail import API_KEY, base_config, make_call, populate, serve
+from tests.callrail import API_KEY, base_config, make_call, populate, select_streams, serve
 from tests.conftest import NOW, CliResult
 
 CONFIG = base_config()
@@ -43,6 +44,8 @@ def callrail() -> Iterator[Emulator]:
 TestTapCallRail = get_tap_test_class(
     TapCallRail,
     config=CONFIG,
+    # Every stream, the fan-outs that are off by default too (selecting them makes no request).
+    catalog=select_streams(CONFIG, set(SCHEMAS)),
     parse_env_config=False,
     suite_config=SuiteConfig(max_records_limit=150, ignore_no_records=False),
 )
@@ -51,7 +54,7 @@ TestTapCallRail = get_tap_test_class(
 # -- the CLI surface ---------------------------------------------------------------------------
 
 
-def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
+def test_discover_lists_every_stream_with_keys_and_makes_no_request(
     callrail: Emulator, cli: Callable[..., CliResult]
 ) -> None:
     before = len(callrail.requests)
@@ -77,6 +80,8 @@ def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
         "outbound_caller_ids": ["id"],
         "sms_threads": ["id"],
         "sms_thread_messages": ["id"],
+        "call_page_views": ["call_id", "position"],
+        "lead_timelines": ["person_id", "event_key"],
     }
     replication = {s["tap_stream_id"]: s.get("replication_key") for s in catalog["streams"]}
     assert {k: v for k, v in replication.items() if v} == {
@@ -85,7 +90,15 @@ def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
         "text_messages": "last_message_at",
         "sms_threads": "last_message_at",
         "sms_thread_messages": "created_at",
+        "call_page_views": "call_start_time",
     }
+    off_by_default = {
+        s["tap_stream_id"]
+        for s in catalog["streams"]
+        for item in s["metadata"]
+        if item["breadcrumb"] == [] and not item["metadata"].get("selected-by-default", True)
+    }
+    assert off_by_default == {"call_page_views", "lead_timelines"}
 
 
 def test_about_markdown_lists_every_setting(cli: Callable[..., CliResult]) -> None:

@@ -110,7 +110,7 @@ def test_every_list_request_asks_for_250_per_page_and_thread_messages_for_100(fa
     fake.set_paging(page_size=2)
     populate(fake)
 
-    run_sync(base_config())
+    run_sync(base_config(), streams=set(SCHEMAS))
 
     messages = sent(fake, "sms_thread_messages")
     assert messages and all(r.params.get("per_page") == "100" for r in messages)

@@ -15,7 +15,7 @@ def _names(names: str) -> set[str]:
 STREAMS = [
     "accounts", "companies", "users", "tags", "trackers", "calls", "form_submissions",
     "text_messages", "leads", "integrations", "notifications", "outbound_caller_ids", "sms_threads",
-    "sms_thread_messages",
+    "sms_thread_messages", "call_page_views", "lead_timelines",
 ]  # fmt: skip
 
 # callrail-api.md §5.1, written out again here so the test is an independent spec.
@@ -156,6 +156,10 @@ def test_only_id_account_id_and_thread_id_are_required(stream):
     expected = {"id"} if stream == "accounts" else {"id", "account_id"}
     if stream == "sms_thread_messages":
         expected.add("thread_id")  # stamped by the tap from the thread it read
+    if stream == "call_page_views":  # no id from CallRail: the key is stamped by the tap
+        expected = {"account_id", "call_id", "position"}
+    if stream == "lead_timelines":
+        expected = {"account_id", "person_id", "event_key"}
     assert required == expected
     for name, prop in SCHEMAS[stream]["properties"].items():
         if name not in expected:

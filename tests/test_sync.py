@@ -21,7 +21,9 @@ PRIMARY_KEYS = {s["tap_stream_id"]: s["key_properties"] for s in discovered_cata
 INCREMENTAL = {"calls": "start_time", "form_submissions": "submitted_at"}
 # The newest-first streams are incremental too, and never delete.
 NEWEST_FIRST = {"text_messages", "sms_threads", "sms_thread_messages"}
-FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST)
+# History: never marked deleted, and off by default (one request per call or lead).
+HISTORY = {"call_page_views", "lead_timelines"}
+FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST - HISTORY)
 PER_COMPANY = ("integrations", "outbound_caller_ids")
 
 
@@ -56,7 +58,7 @@ def test_primary_keys_are_unique_within_a_sync(fake: Emulator, company_ids: list
     fake.set_paging(page_size=2)
     populate(fake, accounts=2)
 
-    result = run_sync(base_config(company_ids=company_ids))
+    result = run_sync(base_config(company_ids=company_ids), streams=set(PRIMARY_KEYS))
 
     for stream, keys in PRIMARY_KEYS.items():
         values = [tuple(r[k] for k in keys) for r in result.records(stream)]
@@ -221,6 +223,16 @@ def test_incremental_streams_never_emit_activate_version(fake: Emulator) -> None
     result = run_sync(base_config(emit_activate_version_messages=True))
 
     for stream in INCREMENTAL:
+        assert result.records(stream)
+        assert not result.of_type("ACTIVATE_VERSION", stream)
+
+
+def test_history_streams_never_emit_activate_version(fake: Emulator) -> None:
+    populate(fake, accounts=1)
+
+    result = run_sync(base_config(emit_activate_version_messages=True), streams=HISTORY | {"calls"})
+
+    for stream in HISTORY:
         assert result.records(stream)
         assert not result.of_type("ACTIVATE_VERSION", stream)
 
