@@ -46,10 +46,16 @@ def _table(stream: dict[str, Any]) -> dict[str, Any]:
     keys = list(stream.get("key_properties") or [])
     replication = stream.get("replication_key")
     loaded = f"incremental on {replication}" if replication else "read in full"
+    # A stream off by default (a fan-out) has no table until it is selected: no tests on it.
+    on_by_default = all(
+        item["metadata"].get("selected-by-default", True) for item in stream["metadata"] if item["breadcrumb"] == []
+    )
+    if not on_by_default:
+        loaded += "; off by default, the table exists once the stream is selected"
     columns = []
     for name, prop in stream["schema"]["properties"].items():
         column: dict[str, Any] = {"name": name, "description": prop.get("description", "")}
-        if name in keys:
+        if name in keys and on_by_default:
             column["data_tests"] = ["not_null", "unique"] if len(keys) == 1 else ["not_null"]
         columns.append(column)
     columns += [{"name": name, "description": text} for name, text in METADATA_COLUMNS.items()]

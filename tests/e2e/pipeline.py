@@ -23,7 +23,9 @@ DATABASE = "warehouse"
 API_KEY = "test-key"
 PIPELINE = "dev:tap-callrail-to-target-postgres"
 
-STREAMS = tuple(SCHEMAS)  # the 14 streams, in the order of the issues
+# The opt-in fan-outs (meltano.yml deselects them; their rows have no `id`): compared on their own.
+FAN_OUTS = ("call_page_views", "lead_timelines")
+STREAMS = tuple(s for s in SCHEMAS if s not in FAN_OUTS)  # the streams a default run reads
 # The environment of every subprocess drops what a developer may have set for real runs.
 HERMETIC_PREFIXES = ("TAP_CALLRAIL_", "TARGET_POSTGRES_", "MELTANO_")
 
