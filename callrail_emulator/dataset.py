@@ -312,6 +312,10 @@ def _trackers(
             "disabled_at": Stamp(cfg.anchor_ms - 5 * DAY_MS, UTC_S) if disabled else None,
             "campaign_name": rng.choice((None, "Spring Promo 🌸", "Brand")),
             "swap_targets": [formatted_phone(destination)] if session else [],
+            # Texts to an SMS-enabled tracker are answered by a message flow (no rng: draws unchanged).
+            "message_flow": {
+                "id": masked_id("MFL", cfg.seed, a, k), "name": "After-hours auto-reply",
+            } if not disabled and k % 3 == 0 else None,
         })
     return trackers
 

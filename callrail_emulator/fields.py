@@ -89,7 +89,7 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "trackers": (
         "id", "name", "type", "status", "destination_number", "tracking_numbers",
         "whisper_message", "sms_enabled", "sms_supported", "company", "call_flow", "source",
-        "created_at", "disabled_at",
+        "created_at", "disabled_at", "message_flow",
     ),
     "calls": (
         "id", "answered", "business_phone_number", "customer_city", "customer_state",

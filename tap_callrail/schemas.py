@@ -248,6 +248,12 @@ TRACKERS = th.PropertiesList(
     _p("disabled_at", TIMESTAMP, "When the tracker was disabled; null while active."),
     _p("campaign_name", TEXT, "Campaign label of the tracker."),
     _p("swap_targets", STRINGS, "Website numbers the swap script replaces."),
+    _p(
+        "message_flow",
+        FREE_OBJECT,
+        "Message flow answering texts to the tracker, as CallRail sends it (id MFL…, name); null when none. "
+        "Its shape is not documented: an object is kept whole, a bare id as {value: id}.",
+    ),
 )
 
 CALLS = th.PropertiesList(
@@ -579,7 +585,7 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "tags": _names("id account_id background_color color company_id created_at name status tag_level"),
     "trackers": _names(
         "id account_id call_flow company created_at destination_number disabled_at name "
-        "sms_enabled sms_supported source status tracking_numbers type whisper_message"
+        "sms_enabled sms_supported source status tracking_numbers type whisper_message message_flow"
     ),
     "calls": _names(
         "id account_id answered business_phone_number customer_city customer_country "

@@ -384,3 +384,21 @@ def test_a_talk_share_sent_as_speaker_percent_pairs_keeps_every_speaker() -> Non
     )
 
     assert call["speaker_percent"] == {"agent": 62, "customer": 38}  # the shape the list endpoint prints
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ({"id": "MFL1", "name": "Auto-reply"}, {"id": "MFL1", "name": "Auto-reply"}),
+        ("MFL1", {"value": "MFL1"}),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_tracker_message_flow_lands_as_one_object_whatever_shape_callrail_sends(sent: Any, stored: Any) -> None:
+    record = {"id": "TRK1", "account_id": "ACC01", "message_flow": sent}
+
+    RecordNormalizer(SCHEMAS["trackers"])(record)
+
+    assert record["message_flow"] == stored
+    jsonschema.validate(record, SCHEMAS["trackers"])

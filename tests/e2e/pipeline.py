@@ -25,6 +25,7 @@ PIPELINE = "dev:tap-callrail-to-target-postgres"
 
 # The opt-in fan-outs (meltano.yml deselects them; their rows have no `id`): compared on their own.
 FAN_OUTS = ("call_page_views", "lead_timelines")
+SCHEMA_KEYS = {"call_page_views": ("call_id", "position"), "lead_timelines": ("person_id", "event_key")}
 STREAMS = tuple(s for s in SCHEMAS if s not in FAN_OUTS)  # the streams a default run reads
 # The environment of every subprocess drops what a developer may have set for real runs.
 HERMETIC_PREFIXES = ("TAP_CALLRAIL_", "TARGET_POSTGRES_", "MELTANO_")
@@ -84,12 +85,13 @@ class Warehouse:
         return sorted(r[0] for r in rows)
 
     def deleted(self, schema: str) -> dict[str, list[str]]:
-        """Rows marked deleted (`_sdc_deleted_at`), per table."""
+        """Rows marked deleted (`_sdc_deleted_at`), per table (by id, or `a/b` for a compound key without id)."""
         marked: dict[str, list[str]] = {}
         for table in sorted(self.tables(schema)):
             if "_sdc_deleted_at" not in self.columns(schema, table):
                 continue
-            rows = self.query(f'SELECT id::text FROM "{schema}"."{table}" WHERE _sdc_deleted_at IS NOT NULL')
+            key = "id::text" if table not in FAN_OUTS else f"concat_ws('/', {', '.join(SCHEMA_KEYS[table])})"
+            rows = self.query(f'SELECT {key} FROM "{schema}"."{table}" WHERE _sdc_deleted_at IS NOT NULL')
             if rows:
                 marked[table] = sorted(r[0] for r in rows)
         return marked

@@ -66,7 +66,7 @@ def _instant(text: str) -> datetime:
 def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_changed_thread_only(
     meltano, warehouse, emulator
 ):
-    api = emulator(accounts=1, calls_per_account=60, history_days=20, sms_threads_per_account=6)
+    api = emulator(accounts=1, calls_per_account=60, history_days=60, sms_threads_per_account=6)
     emu = api.emu
     schema = suffix = "e2e_fanouts"
     account = emu.account_ids[0]
@@ -123,7 +123,7 @@ def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_ch
 
 
 def test_a_default_run_asks_no_page_views_or_timelines_and_calls_stay_incremental(meltano, warehouse, emulator):
-    api = emulator(accounts=1, calls_per_account=40, history_days=10)
+    api = emulator(accounts=1, calls_per_account=40, history_days=60)
     emu = api.emu
     schema = suffix = "e2e_fanouts_default"
 

@@ -15,6 +15,7 @@ select
     sms_enabled,
     sms_supported,
     call_flow,
+    message_flow,
     source as source_rule,
     swap_targets,
     {{ utc('created_at') }} as created_at,
