@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.agency            # 120 companies, 30,000 calls over a year, 300 ms
     .venv/bin/python -m benchmarks.agency --quick    # tiny, no latency (what the tests run)
     .venv/bin/python -m benchmarks.agency --concurrency 1   # one request at a time (default: the tap's)
+    .venv/bin/python -m benchmarks.agency --fan-outs  # page views and lead timelines selected too
 
 Three runs of every stream with the default settings: a full load; an hourly delta after a few
 edited and new calls (the expensive full-table streams not due, the short lookback); and the
@@ -35,7 +36,15 @@ COMPANY_COUNTS = (50, 120, 300)
 DUE_MARKS = ("read_completely_at", "deep_lookback_at")
 
 
-def measure(companies: int, calls: int, latency: float, work: Path, extra: dict[str, Any]) -> dict[str, Any]:
+def measure(
+    companies: int,
+    calls: int,
+    latency: float,
+    work: Path,
+    extra: dict[str, Any],
+    *,
+    fan_outs: bool = False,
+) -> dict[str, Any]:
     emu = Emulator(
         seed=11,
         api_key=API_KEY,
@@ -48,18 +57,21 @@ def measure(companies: int, calls: int, latency: float, work: Path, extra: dict[
     )
     url = emu.start(port=0)
     config = {"api_key": API_KEY, "api_url": url, "requests_per_hour": 0, "requests_per_day": 0, **extra}
+    catalog = every_stream_catalog(work, config) if fan_outs else None
     try:
         account = emu.account_ids[0]
-        full = _run(emu, work, "agency-full", config, None)
+        full = _run(emu, work, "agency-full", config, None, catalog)
         emu.add_calls(account, 5)
         emu.edit_calls(account, 3)
-        delta = _run(emu, work, "agency-delta", config, full.pop("state"))
+        delta = _run(emu, work, "agency-delta", config, full.pop("state"), catalog)
         emu.add_calls(account, 5)
-        due = _run(emu, work, "agency-due", config, aged(delta.pop("state")))
+        due = _run(emu, work, "agency-due", config, aged(delta.pop("state")), catalog)
         due.pop("state")
     finally:
         emu.stop()
     hourly, daily = Counter(delta["requests_by_stream"]), Counter(due["requests_by_stream"])
+    if fan_outs:
+        extra = {**extra, "streams": "every stream, fan-outs included"}
     return {"companies": companies, "calls": calls, "latency_s": latency, "settings": extra,
             "full": full, "delta": delta, "due": due, "per_day": per_day(hourly, daily, companies)}
 
@@ -74,10 +86,23 @@ def aged(state: dict[str, Any]) -> dict[str, Any]:
     return state
 
 
-def _run(emu: Emulator, work: Path, name: str, config: dict[str, Any], state: dict | None) -> dict[str, Any]:
+def every_stream_catalog(work: Path, config: dict[str, Any]) -> dict[str, Any]:
+    """The discovered catalog with every stream selected, the opt-in page views and lead timelines too."""
+    run_tap(work, "agency-discover", config, capture=True, extra_args=("--discover",))
+    catalog: dict[str, Any] = json.loads((work / "agency-discover.out.jsonl").read_text())
+    for entry in catalog["streams"]:
+        for item in entry["metadata"]:
+            if item["breadcrumb"] == []:
+                item["metadata"]["selected"] = True
+    return catalog
+
+
+def _run(
+    emu: Emulator, work: Path, name: str, config: dict[str, Any], state: dict | None, catalog: dict | None
+) -> dict[str, Any]:
     first = len(emu.requests)
     started = time.monotonic()
-    run = run_tap(work, name, config, state=state, capture=True)
+    run = run_tap(work, name, config, catalog=catalog, state=state, capture=True)
     wall = time.monotonic() - started
     made = requests_by_stream(emu.requests[first:])
     output = scan_output(run.stdout_path)  # type: ignore[arg-type]
@@ -130,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.3, help="seconds per answer")
     parser.add_argument("--concurrency", type=int, help="max_concurrent_requests (default: the tap's)")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--fan-outs", action="store_true", help="select call_page_views and lead_timelines too")
     parser.add_argument("--setting", action="append", default=[], metavar="NAME=JSON",
                         help="a tap setting for every run, e.g. full_table_refresh_hours=0 (repeatable)")
     args = parser.parse_args(argv)
@@ -143,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         args.companies, args.calls, args.latency = 6, 600, 0.0
     work = Path(tempfile.mkdtemp(prefix="tap-callrail-agency-"))
     try:
-        result = measure(args.companies, args.calls, args.latency, work, extra)
+        result = measure(args.companies, args.calls, args.latency, work, extra, fan_outs=args.fan_outs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(render(result))

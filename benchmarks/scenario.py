@@ -90,6 +90,10 @@ def stream_of(path: str) -> str:
         return "accounts"
     if parts[-2] == "sms-threads":  # v3/a/ACC/sms-threads/{thread_id}.json
         return "sms_thread_messages"
+    if parts[-1] == "page_views.json":  # v3/a/ACC/calls/{call_id}/page_views.json
+        return "call_page_views"
+    if parts[-1] == "timeline.json":  # v3/a/ACC/leads/{person_id}/timeline.json
+        return "lead_timelines"
     return _STREAM_OF_FILE.get(parts[-1], parts[-1])
 
 

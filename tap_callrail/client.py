@@ -306,7 +306,9 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
         if context:
             row["account_id"] = context["account_id"]
             if self.names_leads:
-                self.services.note_lead(str(context["account_id"]), row.get("person_id"))
+                self.services.note_lead(
+                    str(context["account_id"]), row.get("person_id"), row.get(self.replication_key or "")
+                )
         return self.records.finish(row, row.get("account_id") if context else row.get("id"))
 
 

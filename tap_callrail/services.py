@@ -33,20 +33,22 @@ class RunServices:
         self.progress = Progress(logger)
         #: The lead_timelines stream, which reads the leads the other streams name (streams.py).
         self.lead_timelines: Stream | None = None
-        self._leads: dict[str, set[str]] = {}
+        self._leads: dict[str, dict[str, str]] = {}
 
     def leads_wanted(self) -> bool:
         """Whether this run reads lead timelines (then calls ask for person_id)."""
         return self.lead_timelines is not None and self.lead_timelines.selected
 
-    def note_lead(self, account_id: str, person_id: Any) -> None:
-        """A lead an emitted record names; `anonymous` and empty values name none."""
+    def note_lead(self, account_id: str, person_id: Any, named_at: Any) -> None:
+        """A lead an emitted record names, as of the record's time; `anonymous` and empty values name none."""
         if person_id and person_id != "anonymous" and self.leads_wanted():
-            self._leads.setdefault(account_id, set()).add(str(person_id))
+            leads = self._leads.setdefault(account_id, {})
+            when = str(named_at or "")
+            leads[str(person_id)] = max(leads.get(str(person_id), ""), when)
 
-    def leads_seen(self, account_id: str) -> list[str]:
-        """The leads this run named in an account so far, in id order."""
-        return sorted(self._leads.get(account_id, ()))
+    def leads_seen(self, account_id: str) -> dict[str, str]:
+        """The leads this run named in an account, each with the newest time a record named it."""
+        return dict(self._leads.get(account_id, {}))
 
     @cached_property
     def quality(self) -> QualityChecker:

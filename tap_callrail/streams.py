@@ -28,6 +28,8 @@ MESSAGES_PER_PAGE = 100
 PAGE_VIEWS_PER_PAGE = 250
 #: The lead timeline endpoint lists at most 250 events a page.
 TIMELINE_PER_PAGE = 250
+#: lead_timelines' mark in its partition state: records up to this time named leads already read.
+LEADS_NAMED_THROUGH = "leads_named_through"
 #: Timeline event fields kept as columns; every other field goes into `details`.
 TIMELINE_COLUMNS = frozenset({"type", "id", "event_date", "event_key", "person_id"})
 
@@ -450,12 +452,16 @@ class CallPageViewsStream(CallRailStream):
 
 
 class LeadTimelinesStream(CallRailStream):
-    """The timeline of every lead (person_id) named by this run's calls and form submissions.
+    """The timeline of each lead (person_id) a new call or form submission of this run names.
 
     Off by default: one request (per 250 events) per lead. It runs after every other stream,
     so it sees the person_ids of the records the run emitted (texts and SMS threads name no
-    person); each lead is read once per run, and only the leads named. Events are history:
-    upserted on (person_id, event_key), never marked deleted.
+    person). A timeline gains events when its lead calls or writes again, so only the leads
+    named by records newer than the partition's `leads_named_through` mark are read (the calls
+    and forms the lookback re-reads name leads read before); the mark, the newest such record
+    time, is saved only after every lead of the partition was read. A first read, or a
+    cleared state, reads every lead named. Events are history: upserted on (person_id,
+    event_key), never marked deleted.
     """
 
     name = "lead_timelines"
@@ -468,6 +474,7 @@ class LeadTimelinesStream(CallRailStream):
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, services)
         services.lead_timelines = self
+        self.state_partitioning_keys = ("account_id",)  # one state per account, never one per lead
 
     @property
     @override
@@ -479,9 +486,17 @@ class LeadTimelinesStream(CallRailStream):
         if context is None:
             return
         account_id = str(context["account_id"])
-        people = self.services.leads_seen(account_id)
-        if not people:
-            self.logger.info("lead_timelines %s: no lead named by this run's calls or form submissions.", account_id)
+        state = self.get_context_state(context)
+        named = self.services.leads_seen(account_id)
+        through = str(state.get(LEADS_NAMED_THROUGH) or "")
+        people = sorted(person for person, when in named.items() if not through or not when or when > through)
+        self.logger.info(
+            "lead_timelines %s: %d of the %d leads this run's calls and form submissions name are new since %s.",
+            account_id,
+            len(people),
+            len(named),
+            through or "the first read",
+        )
         for person_id in people:
             try:
                 for records in super().get_record_pages({**context, "person_id": person_id}):
@@ -490,6 +505,7 @@ class LeadTimelinesStream(CallRailStream):
                     yield records
             except CallRailNotFoundError:
                 self.logger.info("lead_timelines: lead %s answered 404 (merged or deleted); skipped.", person_id)
+        state[LEADS_NAMED_THROUGH] = max([through, *named.values()])
 
     @override
     def request_series(self, context: Context) -> list[Series]:

@@ -102,6 +102,8 @@ def test_selecting_page_views_leaves_calls_incremental_with_their_bookmark(fake:
     calls = next(s for s in catalog["streams"] if s["tap_stream_id"] == "calls")
     assert calls["replication_method"] == "INCREMENTAL"
     assert all(b.get("replication_key_value") for b in result.bookmarks("calls"))
+    # One bookmark per calls partition, never one per call.
+    assert [b["context"] for b in result.bookmarks("call_page_views")] == [{"account_id": "ACC01"}]
     assert all(b.get("replication_key_value") for b in result.bookmarks("call_page_views"))
 
 
@@ -182,3 +184,34 @@ def _selected(catalog: dict, streams: set[str]) -> dict:
 def _utc(text: str) -> str:
     moment = datetime.fromisoformat(text.replace(" -0500", "-05:00").replace("Z", "+00:00").replace(" ", "T"))
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_a_delta_reads_only_the_timelines_of_leads_named_by_new_records(fake: Emulator) -> None:
+    populate(fake, accounts=1)
+    # Within the lookback of the next run: re-read then, its lead must not be asked again.
+    fake.put("calls", "ACC01", [make_call(7, "COM01A", "2026-11-26T09:00:00Z", person_id="PERRECENT")])
+    first = run_sync(base_config(), streams=TIMELINES)
+    assert "PERRECENT" in [r.path.split("/")[-2] for r in sent(fake, "lead_timelines")]
+    fake.put("calls", "ACC01", [make_call(8, "COM01B", "2026-11-26T10:00:00Z", person_id="PERNEW")])
+    fake.reset_requests()
+
+    second = run_sync(base_config(), state=first.state, streams=TIMELINES)
+
+    assert "CAL01A007" in {c["id"] for c in second.records("calls")}  # the lookback re-read it
+    assert [r.path.split("/")[-2] for r in sent(fake, "lead_timelines")] == ["PERNEW"]
+    (mark,) = [p["leads_named_through"] for p in second.bookmarks("lead_timelines")]
+    assert mark.startswith("2026-11-26T10:00:00")
+
+
+def test_a_failed_timeline_read_keeps_the_mark_so_the_next_run_reads_those_leads(
+    fake: Emulator, requests_mock: rm.Mocker
+) -> None:
+    populate(fake, accounts=1)
+    requests_mock.get(
+        "https://callrail.test/v3/a/ACC01/leads/PERCOM01B1/timeline.json", status_code=500, json={"error": "boom"}
+    )
+
+    failed = run_sync(base_config(), streams=TIMELINES, raise_errors=False)
+
+    assert failed.error is not None
+    assert all("leads_named_through" not in p for p in failed.bookmarks("lead_timelines"))

@@ -22,7 +22,7 @@ from devtools.dbt_sources import SOURCES_FILE, discover, render
 from devtools.quickstart import EXAMPLE_SQL
 from devtools.warehouse_env import parts_from_url
 
-from .pipeline import API_KEY, REPO, MeltanoProject, Warehouse, expected_ids
+from .pipeline import API_KEY, FAN_OUTS, REPO, MeltanoProject, Warehouse, expected_ids
 
 pytestmark = pytest.mark.e2e
 
@@ -86,8 +86,8 @@ def test_pipeline_builds_every_model_and_every_dbt_test_passes(built, warehouse)
     passed, warned, errors, skipped = map(int, done[-1])
     assert (warned, errors, skipped) == (0, 0, 0), built.output[-3000:]
     assert passed >= 90
-    streams = {s["tap_stream_id"] for s in discover()["streams"]}
-    assert warehouse.tables(STAGING) == {f"stg_callrail__{s}" for s in streams}
+    streams = {s["tap_stream_id"] for s in discover()["streams"]} - set(FAN_OUTS)
+    assert warehouse.tables(STAGING) == {f"stg_callrail__{s}" for s in streams}  # fan-outs: off by default
     assert warehouse.tables(ANALYTICS) == set(MARTS)
     types = warehouse.query(
         "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema IN (%s, %s)",
@@ -247,3 +247,19 @@ def test_delta_run_updates_fct_calls_in_place(meltano, built, warehouse):
     assert rows == [(status,)]
     got = Counter(r[0] for r in warehouse.query(f"SELECT call_id FROM {ANALYTICS}.fct_calls"))
     assert got == Counter(str(c["id"]) for c in served(built.emu, "calls"))
+
+
+def test_fan_out_staging_views_build_once_the_streams_are_selected_and_the_var_is_set(meltano, built, warehouse):
+    env = {**built.env, "TAP_CALLRAIL__SELECT": '["*.*"]'}
+    meltano.command("run", "--state-id-suffix", SUFFIX, "tap-callrail", "target-postgres", env=env)
+    views = " ".join(f"stg_callrail__{s}" for s in FAN_OUTS)
+
+    proc = meltano.command(
+        "invoke", "dbt-postgres", "build", "--vars", "{callrail_fanouts: true}", "--select", views, env=env
+    )
+
+    assert re.search(r"Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0", proc.stdout + proc.stderr)
+    for stream in FAN_OUTS:
+        (raw,) = warehouse.query(f"SELECT count(*) FROM {SCHEMA}.{stream}")
+        (staged,) = warehouse.query(f"SELECT count(*) FROM {STAGING}.stg_callrail__{stream}")
+        assert raw == staged and raw[0] > 0, stream

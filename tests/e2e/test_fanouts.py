@@ -2,8 +2,8 @@
 
 With every stream selected: a full run, then one SMS thread receives a message, two calls are
 edited and new calls arrive (one from a session tracker); the delta asks for the messages of the
-changed thread and the page views of the new session-tracker call only, and the tables equal
-the emulator. A default run (meltano.yml deselects the fan-outs) asks for neither and keeps
+changed thread, the page views of the new session-tracker call and the timelines of the new
+calls' leads only, and the tables equal the emulator. A default run (meltano.yml deselects the fan-outs) asks for neither and keeps
 calls incremental.
 """
 
@@ -108,6 +108,9 @@ def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_ch
     meltano.run(schema, api.url, suffix, **every_stream)
 
     assert _page_view_calls(emu) == sorted(new_session)  # exactly the new session-tracker call
+    # Timelines of the leads the new calls name; the edited and re-read calls name leads read before.
+    new_leads = {c["person_id"] for c in emu.records("calls", account) if c["id"] in new_calls}
+    assert _asked(emu, "/timeline.json", -2) == sorted(new_leads)
     inside_lookback = {t for t, last in threads.items() if last >= thread_bookmark - LOOKBACK}
     assert _thread_ids(emu) == sorted({changed_thread} | inside_lookback)
     assert_equals_emulator(warehouse, schema, emu)
@@ -128,14 +131,14 @@ def test_a_default_run_asks_no_page_views_or_timelines_and_calls_stay_incrementa
     schema = suffix = "e2e_fanouts_default"
 
     meltano.run(schema, api.url, suffix)
+    state = meltano.state(f"{PIPELINE}:{suffix}", meltano.env())
+    (calls_bookmark,) = [p["replication_key_value"] for p in state["bookmarks"]["calls"]["partitions"]]
     emu.add_calls(emu.account_ids[0], 3)
     emu.reset_requests()
     meltano.run(schema, api.url, suffix)
 
     assert not _page_view_calls(emu) and not _asked(emu, "/timeline.json", -2)
     assert not {"call_page_views", "lead_timelines"} & warehouse.tables(schema)
-    state = meltano.state(f"{PIPELINE}:{suffix}", meltano.env())
-    (calls_bookmark,) = [p["replication_key_value"] for p in state["bookmarks"]["calls"]["partitions"]]
     starts = {r["query"]["start_date"][0] for r in api_requests(emu) if r["path"].endswith("/calls.json")}
     # The delta asked calls from near its bookmark, not from start_date: still incremental.
     earliest = utc_naive(calls_bookmark) - LOOKBACK - timedelta(minutes=1)
