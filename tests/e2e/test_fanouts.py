@@ -3,8 +3,8 @@
 With every stream selected: a full run, then one SMS thread receives a message, two calls are
 edited and new calls arrive (one from a session tracker); the delta asks for the messages of the
 changed thread, the page views of the new session-tracker call and the timelines of the new
-calls' leads only, and the tables equal the emulator. A default run (meltano.yml deselects the fan-outs) asks for neither and keeps
-calls incremental.
+calls' leads only, and the tables equal the emulator. A default run (meltano.yml deselects the
+fan-outs) asks for neither and keeps calls incremental.
 """
 
 from __future__ import annotations
