@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ from callrail_emulator.render import (
     render_record,
     sort_value,
 )
+from callrail_emulator.timeseries import COUNT_FIELDS
 from callrail_emulator.timeutil import UTC, parse_stamp, retention_cutoff_ms, to_ms, zone
 from callrail_emulator.wire import Request, Response
 
@@ -205,6 +207,30 @@ class Emulator:
             for message in streams["sms_thread_messages"]:
                 counts[message["thread_id"]] = counts.get(message["thread_id"], 0) + 1
             return counts
+
+    def calls_timeseries(
+        self, account_id: str | int, company_id: str | None, start_date: str, end_date: str, time_zone: str
+    ) -> list[dict[str, Any]]:
+        """Daily counts as timeseries.json answers them, every count asked for (not a logged request).
+
+        For comparisons: the very answer the tap gets, without a request in the log.
+        """
+        params = {
+            "interval": ["day"],
+            "start_date": [start_date],
+            "end_date": [end_date],
+            "time_zone": [time_zone],
+            "fields": [",".join(COUNT_FIELDS)],
+            **({"company_id": [company_id]} if company_id else {}),
+        }
+        path = f"/v3/a/{self._account(account_id).id}/calls/timeseries.json"
+        request = Request("GET", path, params, {"authorization": f'Token token="{self.api_key}"'})
+        with self._lock:
+            response = self._api.handle(request)
+        if response.status != 200:
+            raise ValueError(f"timeseries.json answered {response.status}: {response.body.decode()}")
+        data: list[dict[str, Any]] = json.loads(response.body)["data"]
+        return data
 
     def ids(self, stream: str, account_id: str | int | None = None) -> set[Any]:
         stream = catalogue.canonical_stream(stream)
@@ -671,7 +697,7 @@ class Emulator:
                     "company_ids": [c["id"] for c in account.streams["companies"]],
                     "counts": counts,
                     "forbidden": sorted(
-                        s for s in catalogue.STREAMS[1:]
+                        s for s in (*catalogue.STREAMS[1:], *catalogue.REPORTS)
                         if self._is_forbidden(account.index, s)
                     ),
                 })
