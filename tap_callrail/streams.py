@@ -75,12 +75,14 @@ class CompaniesStream(CallRailStream):
     def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
         restricted = self.services.scope.company_filter(context["account_id"]) if context else None
         read: list[str] = []
+        time_zones: dict[str, str | None] = {}
         for records in super().get_record_pages(context):
             read.extend(str(record.get("id")) for record in records)
+            time_zones.update((str(record.get("id")), record.get("time_zone")) for record in records)
             yield records if restricted is None else [record for record in records if record.get("id") in restricted]
         if context and self.read_complete:
             # The per-company streams need this list too: one request, not two.
-            self.services.scope.adopt_companies(context["account_id"], read)
+            self.services.scope.adopt_companies(context["account_id"], read, time_zones)
 
 
 class UsersStream(CallRailStream):
