@@ -496,6 +496,19 @@ OUTBOUND_CALLER_IDS = th.PropertiesList(
     _p("created_at", TIMESTAMP, "When the number was added."),
 )
 
+CALLS_TIMESERIES = th.PropertiesList(
+    _account_id(),
+    _p("company_id", MASKED_ID, "Company the counts are of (COM…); added by the tap.", required=True),
+    _p("date", th.DateType, "Day the counts are of, as the company's time zone has it.", required=True),
+    _p("time_zone", TEXT, "Time zone the day is in: the company's (Etc/UTC if it has none); added by the tap."),
+    _p("total_calls", COUNT, "Calls that day, as CallRail counts them now (spam it removed is not counted)."),
+    _p("answered_calls", COUNT, "Answered calls that day."),
+    _p("missed_calls", COUNT, "Missed calls that day."),
+    _p("first_time_callers", COUNT, "Calls that day from first-time callers."),
+    _p("average_duration", th.NumberType, "Average call duration that day, in seconds."),
+    _p("leads", COUNT, "Leads CallRail counts that day."),
+)
+
 SCHEMAS: dict[str, dict] = {
     "accounts": ACCOUNTS.to_dict(),
     "companies": COMPANIES.to_dict(),
@@ -511,6 +524,7 @@ SCHEMAS: dict[str, dict] = {
     "outbound_caller_ids": OUTBOUND_CALLER_IDS.to_dict(),
     "sms_threads": SMS_THREADS.to_dict(),
     "sms_thread_messages": SMS_THREAD_MESSAGES.to_dict(),
+    "calls_timeseries": CALLS_TIMESERIES.to_dict(),
 }
 
 # Fields the tap stamps on each record itself; never sent in fields=.
@@ -529,6 +543,7 @@ TAP_ADDED_FIELDS: dict[str, frozenset[str]] = {
     "outbound_caller_ids": _names("account_id"),
     "sms_threads": _names("account_id"),
     "sms_thread_messages": _names("account_id thread_id"),
+    "calls_timeseries": _names("account_id company_id time_zone"),
 }
 
 # Returned without asking, plus the tap-added fields above.
@@ -579,6 +594,7 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "sms_thread_messages": _names(
         "id account_id content created_at direction error media_urls message_type status thread_id"
     ),
+    "calls_timeseries": _names("account_id company_id date time_zone"),
 }
 
 # Must be named in fields=. Calls leaves out conversational_transcript and
@@ -616,4 +632,7 @@ OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
         "formatted_initial_tracking_number last_message_at"
     ),
     "sms_thread_messages": frozenset(),
+    # The counts of calls/timeseries.json; formatted_average_duration, a display string of
+    # average_duration, is not asked for.
+    "calls_timeseries": _names("answered_calls average_duration first_time_callers leads missed_calls total_calls"),
 }

@@ -6,14 +6,16 @@ Paths, item keys and filters: https://apidocs.callrail.com/. Schemas: tap_callra
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from typing_extensions import override
 
 from tap_callrail.client import CallRailStream, SortedCallRailStream
-from tap_callrail.planning import Series
+from tap_callrail.planning import REQUEST_TIME_ZONE, Series, timeseries_days, timeseries_params, timeseries_series
 from tap_callrail.series import NewestFirst
-from tap_callrail.timeutil import to_canonical
+from tap_callrail.timeutil import UTC, to_canonical
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -130,6 +132,87 @@ class CallsStream(SortedCallRailStream):
     replication_key = "start_time"
     sort_key = "start_time"
     company_filter = True
+
+
+class CallsTimeseriesStream(CallRailStream):
+    """CallRail's own daily call counts per company, for reconciling a warehouse's counts with them.
+
+    Days are the company's (its time zone, as CallRail's dashboard shows them). Read once per
+    full_table_refresh_hours, one request per company (planning.timeseries_days): from the
+    partition's last day read minus lookback_window_days, so today's partial counts and later
+    changes (spam removed) are read again. Counts are history: nothing is ever marked deleted.
+    """
+
+    name = "calls_timeseries"
+    path = "/a/{account_id}/calls/timeseries.json"
+    item_key = "data"
+    primary_keys: ClassVar[tuple[str, ...]] = ("company_id", "date")
+    replication_key = "date"
+    per_company = True
+    refresh_on_cadence = True
+    history = True
+
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        super().__init__(tap, services)
+        self._zoneless: set[str] = set()
+
+    def company_zone(self, account_id: str, company_id: str) -> str:
+        """The time zone a company's days are read in: its own, else UTC (with one warning)."""
+        zone = self.services.scope.time_zone(account_id, company_id)
+        if zone:
+            return zone
+        if company_id not in self._zoneless:
+            self._zoneless.add(company_id)
+            self.logger.warning("%s: company %s has no time zone; its days are read in UTC.", self.name, company_id)
+        return REQUEST_TIME_ZONE
+
+    @override
+    def request_series(self, context: Context) -> list[Series]:
+        since = self.since(context)
+        series = []
+        for company in super().request_series(context):
+            zone = self.company_zone(str(context["account_id"]), str(company.params["company_id"]))
+            days = timeseries_days(
+                self.now(),
+                zone_info(zone),
+                start_date=self.config.get("start_date"),
+                end_date=self.config.get("end_date"),
+                bookmark=since.date() if since else None,
+                lookback_days=int(self.config.get("lookback_window_days", 7)),
+            )
+            if days.clamped and not self._clamp_warned:
+                self._clamp_warned = True
+                self.logger.warning(
+                    "%s: start_date is older than CallRail keeps data (25 months); reading from %s.",
+                    self.name,
+                    days.first,
+                )
+            series += timeseries_series(company, days, zone)
+        return series
+
+    @override
+    def series_params(self, context: Context, series: Series) -> dict[str, Any]:
+        return timeseries_params(fields=self.selected_optional_fields(), series=series)
+
+    @override
+    def record_key(self, record: dict[str, Any]) -> Any:
+        company_id, day = record.get("company_id"), record.get("date")
+        return None if company_id is None or day is None else (company_id, day)
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context and row.get("company_id"):
+            row["time_zone"] = self.company_zone(str(context["account_id"]), str(row["company_id"]))
+        return super().post_process(row, context)
+
+
+def zone_info(name: str) -> tzinfo:
+    """The zone whose today ends a company's days; UTC for a name this machine does not know
+    (CallRail may print Rails names such as `Eastern Time (US & Canada)`: they are still sent as given)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 class FormSubmissionsStream(SortedCallRailStream):
@@ -345,6 +428,7 @@ STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     TagsStream,
     TrackersStream,
     CallsStream,
+    CallsTimeseriesStream,
     FormSubmissionsStream,
     TextMessagesStream,
     LeadsStream,

@@ -68,6 +68,7 @@ def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
         "users": ["account_id", "id"],
         "tags": ["id"],
         "trackers": ["id"],
+        "calls_timeseries": ["company_id", "date"],
         "calls": ["id"],
         "form_submissions": ["id"],
         "text_messages": ["id"],
@@ -85,6 +86,7 @@ def test_discover_lists_the_fourteen_streams_with_keys_and_makes_no_request(
         "text_messages": "last_message_at",
         "sms_threads": "last_message_at",
         "sms_thread_messages": "created_at",
+        "calls_timeseries": "date",
     }
 
 

@@ -21,7 +21,9 @@ PRIMARY_KEYS = {s["tap_stream_id"]: s["key_properties"] for s in discovered_cata
 INCREMENTAL = {"calls": "start_time", "form_submissions": "submitted_at"}
 # The newest-first streams are incremental too, and never delete.
 NEWEST_FIRST = {"text_messages", "sms_threads", "sms_thread_messages"}
-FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST)
+# Daily counts are incremental on their day, and history: never deleted.
+HISTORY = {"calls_timeseries"}
+FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST - HISTORY)
 PER_COMPANY = ("integrations", "outbound_caller_ids")
 
 
