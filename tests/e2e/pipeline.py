@@ -23,7 +23,9 @@ DATABASE = "warehouse"
 API_KEY = "test-key"
 PIPELINE = "dev:tap-callrail-to-target-postgres"
 
-STREAMS = tuple(SCHEMAS)  # the 14 streams, in the order of the issues
+# The streams keyed by `id`, in the order of the issues: what the comparisons below count.
+# calls_timeseries is keyed by company and day (tests/e2e/test_timeseries.py compares it).
+STREAMS = tuple(s for s in SCHEMAS if "id" in SCHEMAS[s]["properties"])
 # The environment of every subprocess drops what a developer may have set for real runs.
 HERMETIC_PREFIXES = ("TAP_CALLRAIL_", "TARGET_POSTGRES_", "MELTANO_")
 
@@ -85,7 +87,8 @@ class Warehouse:
         """Rows marked deleted (`_sdc_deleted_at`), per table."""
         marked: dict[str, list[str]] = {}
         for table in sorted(self.tables(schema)):
-            if "_sdc_deleted_at" not in self.columns(schema, table):
+            columns = self.columns(schema, table)
+            if "_sdc_deleted_at" not in columns or "id" not in columns:  # calls_timeseries: history, no id
                 continue
             rows = self.query(f'SELECT id::text FROM "{schema}"."{table}" WHERE _sdc_deleted_at IS NOT NULL')
             if rows:
