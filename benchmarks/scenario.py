@@ -3,8 +3,8 @@
 "Minimum requests" follows issue 6: one request per 250 records per stream and partition, at
 least one per partition. A partition is what the API makes the tap ask for separately: the
 account list once, each account for account-wide endpoints, each company for the endpoints
-that require `company_id` (integrations, outbound caller ids), each SMS thread for its messages
-(100 a page). The counts come from the
+that require `company_id` (integrations, outbound caller ids, daily counts: 200 days a request),
+each SMS thread for its messages (100 a page). The counts come from the
 emulator's own data, never from what the tap did.
 """
 
@@ -17,19 +17,23 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from callrail_emulator import Emulator
-from callrail_emulator.fields import ENDPOINTS, STREAMS
+from callrail_emulator.fields import ENDPOINTS, REPORTS, STREAMS
 from callrail_emulator.timeutil import parse_stamp
+from tap_callrail.timeutil import retention_floor
 
 API_KEY = "bench-key"
 PAGE_SIZE = 250
-PER_COMPANY = ("integrations", "outbound_caller_ids")
+PER_COMPANY = ("integrations", "outbound_caller_ids", "calls_timeseries")
 # Read once per SMS thread, at most 100 messages a page.
 PER_THREAD = ("sms_thread_messages",)
-PAGE_SIZES = {"sms_thread_messages": 100}
+PAGE_SIZES = {"sms_thread_messages": 100, "calls_timeseries": 200}
 _STREAM_OF_FILE = {file: stream for stream, file in ENDPOINTS.items()}
+_STREAM_OF_FILE.update({path.rsplit("/", 1)[-1]: stream for stream, (path, _key) in REPORTS.items()})
 
 
 @dataclass
@@ -116,7 +120,20 @@ def partition_counts(server: Server) -> dict[str, list[int]]:
                 counts.setdefault(stream, []).extend(emu.thread_message_counts(account["id"]).values())
             else:
                 counts.setdefault(stream, []).append(account["counts"][stream])
+        counts.setdefault("calls_timeseries", []).extend(first_read_days(emu, account["id"]))
     return counts
+
+
+def first_read_days(emu: Emulator, account_id: str) -> list[int]:
+    """Data points per company of a first read of calls_timeseries: one per day in the company's
+    zone, from the day after the tap's retention floor (its first whole day) to today."""
+    now = emu.clock()
+    days = []
+    for company in emu.records("companies", account_id):
+        zone = ZoneInfo(company.get("time_zone") or "Etc/UTC")
+        first = retention_floor(now).astimezone(zone).date() + timedelta(days=1)
+        days.append((now.astimezone(zone).date() - first).days + 1)
+    return days
 
 
 def changed_thread_counts(server: Server, state: dict[str, Any], lookback_hours: int = 6) -> list[int]:

@@ -52,7 +52,7 @@ NEW_CALLS = 100  # calls that arrive between the full load and the delta run
 EDITED_CALLS = 50  # recent calls edited in between (tags, notes…), re-read through the lookback
 LOOKBACK_HOURS = 6  # the tap's default lookback_hours: an hourly delta re-reads this much
 #: Read in full once per full_table_refresh_hours (24 by default): not in a delta an hour later.
-CADENCE_STREAMS = ("leads", "integrations", "outbound_caller_ids")
+CADENCE_STREAMS = ("leads", "integrations", "outbound_caller_ids", "calls_timeseries")
 # target-postgres settings compared; unset ones keep the target's defaults (use_copy false,
 # validate_records true, batch_size_rows 10,000 from the SDK).
 PIPELINE_SETTINGS: tuple[dict[str, str], ...] = (

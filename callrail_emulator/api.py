@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from callrail_emulator import fanouts
+from callrail_emulator import fanouts, timeseries
 from callrail_emulator import fields as catalogue
 from callrail_emulator.calls import AccountCalls
 from callrail_emulator.dataset import AccountData
@@ -31,6 +31,7 @@ DEFAULT_PER_PAGE = 100
 _AUTH = re.compile(r'Token\s+token=(?:"([^"]*)"|([^\s",]+))\s*')
 _ACCOUNT = re.compile(r"/v3/a/([^/]+)\.json")
 _SINGLE_CALL = re.compile(r"/v3/a/([^/]+)/calls/([^/]+)\.json")
+_TIMESERIES = re.compile(r"/v3/a/([^/]+)/calls/timeseries\.json")
 _SMS_THREAD = re.compile(r"/v3/a/([^/]+)/sms-threads/([^/]+)\.json")
 _PAGE_VIEWS = re.compile(r"/v3/a/([^/]+)/calls/([^/]+)/page_views\.json")
 _TIMELINE = re.compile(r"/v3/a/([^/]+)/leads/([^/]+)/timeline\.json")
@@ -74,6 +75,8 @@ class CallRailApi:
             return "accounts"
         if _ACCOUNT.fullmatch(path):
             return "account"
+        if _TIMESERIES.fullmatch(path):
+            return "calls_timeseries"
         if _SINGLE_CALL.fullmatch(path):
             return "call"
         if _SMS_THREAD.fullmatch(path):
@@ -102,6 +105,9 @@ class CallRailApi:
             account = self._account(match[1])
             fields = self._fields(req, "accounts")
             return json_response(200, render_record(account.record, fields, self._tz(req)))
+        match = _TIMESERIES.fullmatch(req.path)
+        if match:
+            return self._calls_timeseries(req, self._account(match[1]))
         match = _SINGLE_CALL.fullmatch(req.path)
         if match:
             return self._single_call(req, self._account(match[1]), match[2])
@@ -326,6 +332,22 @@ class CallRailApi:
             raise not_found()
         return json_bytes_response(200, calls.render_page([(start, index)], tz, fields))
 
+    def _calls_timeseries(self, req: Request, account: AccountData) -> Response:
+        """Call counts per day (or week, month, year) of the account or one company (timeseries.py)."""
+        if self.emu._is_forbidden(account.index, "calls_timeseries"):
+            raise forbidden()
+        fields = timeseries.count_fields(req.param("fields"))
+        tz = self._tz(req)
+        start, end = self._window(req, tz)
+        generated = self.emu._calls.get(account.index)
+
+        def calls() -> list[tuple[int, dict[str, Any]]]:
+            if generated is None:  # calls given to Emulator.put
+                return timeseries.stored_calls(account, start, end, req.param("company_id") or None)
+            return timeseries.generated_calls(generated, start, end, _call_slots(req, account, generated))
+
+        interval = req.param("interval") or "day"
+        return json_response(200, timeseries.timeseries(calls, (start, end), tz, interval, fields))
 
     def _thread_messages(self, req: Request, account: AccountData, thread_id: str) -> Response:
         """One SMS thread with a page of its messages, newest first (at most 100 a page)."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import json
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from callrail_emulator import fields as catalogue
@@ -32,6 +33,7 @@ from callrail_emulator.render import (
     render_record,
     sort_value,
 )
+from callrail_emulator.timeseries import COUNT_FIELDS, MAX_BUCKETS
 from callrail_emulator.timeutil import UTC, parse_stamp, retention_cutoff_ms, to_ms, zone
 from callrail_emulator.wire import Request, Response
 
@@ -205,6 +207,35 @@ class Emulator:
             for message in streams["sms_thread_messages"]:
                 counts[message["thread_id"]] = counts.get(message["thread_id"], 0) + 1
             return counts
+
+    def calls_timeseries(
+        self, account_id: str | int, company_id: str | None, start_date: str, end_date: str, time_zone: str
+    ) -> list[dict[str, Any]]:
+        """Daily counts as timeseries.json answers them, every count asked for (no logged request).
+
+        For comparisons: the very answers the tap gets, over any range (asked for 200 days at a time).
+        """
+        first, last = date.fromisoformat(start_date), date.fromisoformat(end_date)
+        data: list[dict[str, Any]] = []
+        while first <= last:
+            end = min(last, first + timedelta(days=MAX_BUCKETS - 1))
+            params = {
+                "interval": ["day"],
+                "start_date": [first.isoformat()],
+                "end_date": [end.isoformat()],
+                "time_zone": [time_zone],
+                "fields": [",".join(COUNT_FIELDS)],
+                **({"company_id": [company_id]} if company_id else {}),
+            }
+            path = f"/v3/a/{self._account(account_id).id}/calls/timeseries.json"
+            request = Request("GET", path, params, {"authorization": f'Token token="{self.api_key}"'})
+            with self._lock:
+                response = self._api.handle(request)
+            if response.status != 200:
+                raise ValueError(f"timeseries.json answered {response.status}: {response.body.decode()}")
+            data += json.loads(response.body)["data"]
+            first = end + timedelta(days=1)
+        return data
 
     def ids(self, stream: str, account_id: str | int | None = None) -> set[Any]:
         stream = catalogue.canonical_stream(stream)
@@ -671,7 +702,7 @@ class Emulator:
                     "company_ids": [c["id"] for c in account.streams["companies"]],
                     "counts": counts,
                     "forbidden": sorted(
-                        s for s in catalogue.STREAMS[1:]
+                        s for s in (*catalogue.STREAMS[1:], *catalogue.REPORTS)
                         if self._is_forbidden(account.index, s)
                     ),
                 })

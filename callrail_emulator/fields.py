@@ -249,6 +249,11 @@ COMPANY_FILTERED: frozenset[str] = frozenset({
 MAX_PER_PAGE: dict[str, int] = {"sms_thread_messages": 100}
 
 
+# Reports computed from the calls rather than lists of records (timeseries.py): stream -> path
+# under /v3/a/{account_id}/ and the key of its data points.
+REPORTS: dict[str, tuple[str, str]] = {"calls_timeseries": ("calls/timeseries.json", "data")}
+
+
 def known_fields(stream: str) -> frozenset[str]:
     """Names accepted in `fields=` on the list endpoint of `stream`."""
     return frozenset(DEFAULT_FIELDS[stream]) | frozenset(OPTIONAL_FIELDS[stream])
@@ -257,6 +262,6 @@ def known_fields(stream: str) -> frozenset[str]:
 def canonical_stream(name: str) -> str:
     """The tap's stream name for `name` (which may be an endpoint spelling)."""
     stream = STREAM_ALIASES.get(name, name)
-    if stream not in ITEM_KEYS:
+    if stream not in ITEM_KEYS and stream not in REPORTS:
         raise ValueError(f"unknown stream: {name!r}")
     return stream

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from tap_callrail.api import PAGE_SIZE
@@ -167,3 +167,82 @@ def hours_text(span: timedelta) -> str:
         return f"{minutes} min"
     hours = minutes // 60
     return f"{hours} h" if hours < 48 else f"{hours // 24} d {hours % 24} h"
+
+
+# -- CallRail's own daily counts (calls/timeseries.json) --------------------------------------
+
+#: Data points calls/timeseries.json returns at most per request (https://apidocs.callrail.com/).
+TIMESERIES_MAX_DAYS = 200
+
+
+@dataclass(frozen=True)
+class Days:
+    """The local days one company's counts are read for, and whether `start_date` had to be raised."""
+
+    first: date
+    last: date
+    clamped: bool = False
+
+
+def timeseries_days(
+    now: datetime,
+    zone: tzinfo,
+    *,
+    start_date: Any = None,
+    end_date: Any = None,
+    bookmark: date | None = None,
+    lookback_days: int = 7,
+) -> Days:
+    """The first and last day (in the company's zone) a company's daily counts are read for.
+
+    From the bookmark minus `lookback_days` (at least one day: the bookmark's own day was partial,
+    and companies of one account end their days at different instants); without a bookmark from
+    `start_date`; never before CallRail's retention floor (the day after it, so that the first
+    day's midnight is inside it too). To today, or the day of `end_date`.
+    """
+    today = now.astimezone(zone).date()
+    floor = retention_floor(now).astimezone(zone).date() + timedelta(days=1)
+    first = local_day(start_date, zone) if start_date else floor
+    if bookmark is not None:
+        first = max(first, bookmark - timedelta(days=max(lookback_days, 1)))
+    clamped = first < floor and bool(start_date)
+    first = max(first, floor)
+    last = min(today, local_day(end_date, zone)) if end_date else today
+    return Days(first, max(first, last), clamped)
+
+
+def local_day(setting: Any, zone: tzinfo) -> date:
+    """The day a start_date/end_date setting names in `zone` (a plain date is that very day)."""
+    if is_date_only(setting):
+        return date.fromisoformat(str(setting).strip())
+    return parse_setting_datetime(setting).astimezone(zone).date()
+
+
+def day_windows(first: date, last: date, days: int = TIMESERIES_MAX_DAYS) -> list[tuple[date, date]]:
+    """[first, last] cut into consecutive inclusive windows of at most `days` days, oldest first."""
+    windows = []
+    while first <= last:
+        end = min(last, first + timedelta(days=days - 1))
+        windows.append((first, end))
+        first = end + timedelta(days=1)
+    return windows
+
+
+def timeseries_series(company: Series, days: Days, time_zone: str) -> list[Series]:
+    """One company's request series: its days in windows CallRail answers whole, in its zone."""
+    return [
+        Series(
+            f"{company.label}, {first}..{last}",
+            {**company.params, "start_date": first.isoformat(), "end_date": last.isoformat(), "time_zone": time_zone},
+        )
+        for first, last in day_windows(days.first, days.last)
+    ]
+
+
+def timeseries_params(*, fields: Sequence[str], series: Series) -> dict[str, Any]:
+    """The query of one series of daily counts (no paging: one window is one answer)."""
+    params: dict[str, Any] = {"interval": "day"}
+    if fields:
+        params["fields"] = ",".join(fields)
+    params.update(series.params)
+    return params

@@ -502,6 +502,19 @@ OUTBOUND_CALLER_IDS = th.PropertiesList(
     _p("created_at", TIMESTAMP, "When the number was added."),
 )
 
+CALLS_TIMESERIES = th.PropertiesList(
+    _account_id(),
+    _p("company_id", MASKED_ID, "Company the counts are of (COM…); added by the tap.", required=True),
+    _p("date", th.DateType, "Day the counts are of, as the company's time zone has it.", required=True),
+    _p("time_zone", TEXT, "Time zone the day is in: the company's (Etc/UTC if it has none); added by the tap."),
+    _p("total_calls", COUNT, "Calls that day, as CallRail counts them now (spam it removed is not counted)."),
+    _p("answered_calls", COUNT, "Answered calls that day."),
+    _p("missed_calls", COUNT, "Missed calls that day."),
+    _p("first_time_callers", COUNT, "Calls that day from first-time callers."),
+    _p("average_duration", th.NumberType, "Average call duration that day, in seconds."),
+    _p("leads", COUNT, "Leads CallRail counts that day."),
+)
+
 CALL_PAGE_VIEWS = th.PropertiesList(
     _p("call_id", MASKED_ID, "Call the visitor's session led to (CAL…); added by the tap.", required=True),
     _p(
@@ -548,6 +561,7 @@ SCHEMAS: dict[str, dict] = {
     "outbound_caller_ids": OUTBOUND_CALLER_IDS.to_dict(),
     "sms_threads": SMS_THREADS.to_dict(),
     "sms_thread_messages": SMS_THREAD_MESSAGES.to_dict(),
+    "calls_timeseries": CALLS_TIMESERIES.to_dict(),
     "call_page_views": CALL_PAGE_VIEWS.to_dict(),
     "lead_timelines": LEAD_TIMELINES.to_dict(),
 }
@@ -568,6 +582,7 @@ TAP_ADDED_FIELDS: dict[str, frozenset[str]] = {
     "outbound_caller_ids": _names("account_id"),
     "sms_threads": _names("account_id"),
     "sms_thread_messages": _names("account_id thread_id"),
+    "calls_timeseries": _names("account_id company_id time_zone"),
     "call_page_views": _names("account_id call_id call_start_time position"),
     "lead_timelines": _names("account_id person_id event_key details"),
 }
@@ -620,6 +635,7 @@ DEFAULT_FIELDS: dict[str, frozenset[str]] = {
     "sms_thread_messages": _names(
         "id account_id content created_at direction error media_urls message_type status thread_id"
     ),
+    "calls_timeseries": _names("account_id company_id date time_zone"),
     "call_page_views": _names("account_id call_id call_start_time created_at page_url position referrer_url"),
     # Every field of an event but its type, id and date lands in `details` (the tap puts it there).
     "lead_timelines": _names("account_id details event_date event_key id person_id type"),
@@ -660,6 +676,9 @@ OPTIONAL_FIELDS: dict[str, frozenset[str]] = {
         "formatted_initial_tracking_number last_message_at"
     ),
     "sms_thread_messages": frozenset(),
+    # The counts of calls/timeseries.json; formatted_average_duration, a display string of
+    # average_duration, is not asked for.
+    "calls_timeseries": _names("answered_calls average_duration first_time_callers leads missed_calls total_calls"),
     "call_page_views": frozenset(),
     "lead_timelines": frozenset(),
 }

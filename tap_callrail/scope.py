@@ -36,6 +36,7 @@ class Scope:
         self.account_fields = account_fields
         self._accounts: list[dict[str, Any]] | None = None
         self._companies: dict[str, list[str]] = {}
+        self._time_zones: dict[str, dict[str, str | None]] = {}
         self._configured_companies: list[str] | None = None
         self._company_filters: dict[str, list[str]] | None = None
 
@@ -62,9 +63,13 @@ class Scope:
         if self._accounts is None:
             self._accounts = records
 
-    def adopt_companies(self, account_id: str, company_ids: list[str]) -> None:
-        """An account's company ids as the companies stream has just read them in full."""
+    def adopt_companies(
+        self, account_id: str, company_ids: list[str], time_zones: Mapping[str, str | None] | None = None
+    ) -> None:
+        """An account's company ids (and time zones) as the companies stream has just read them in full."""
         self._companies.setdefault(account_id, company_ids)
+        if time_zones is not None:
+            self._time_zones.setdefault(account_id, dict(time_zones))
 
     def _fetch_configured_accounts(self, configured: list[str]) -> list[dict[str, Any]]:
         accounts: dict[str, dict[str, Any]] = {}
@@ -87,17 +92,29 @@ class Scope:
     def companies(self, account_id: str) -> list[str]:
         """Every company id of an account (all statuses)."""
         if account_id not in self._companies:
-            path = f"/a/{quote(account_id, safe='')}/companies.json"
-            companies = self._list(path, "companies", f"companies of {account_id}", account_id)
-            self._companies[account_id] = [str(company["id"]) for company in companies]
+            self._read_companies(account_id)
         return self._companies[account_id]
+
+    def time_zone(self, account_id: str, company_id: str) -> str | None:
+        """A company's time zone as the companies list gives it (None: it gives none)."""
+        if account_id not in self._time_zones:
+            self._read_companies(account_id)
+        return self._time_zones[account_id].get(company_id)
 
     def vanished(self, account_id: str, company_id: str) -> bool:
         """True when the account's company list, read again now, no longer holds `company_id`."""
+        return company_id not in self._read_companies(account_id)
+
+    def _read_companies(self, account_id: str) -> list[str]:
+        """List the account's companies now; their ids and time zones replace what was known."""
         path = f"/a/{quote(account_id, safe='')}/companies.json"
-        companies = [str(c["id"]) for c in self._list(path, "companies", f"companies of {account_id}", account_id)]
-        self._companies[account_id] = companies
-        return company_id not in companies
+        zones = {
+            str(c["id"]): c.get("time_zone") or None
+            for c in self._list(path, "companies", f"companies of {account_id}", account_id)
+        }
+        self._companies[account_id] = list(zones)
+        self._time_zones[account_id] = zones
+        return self._companies[account_id]
 
     def company_filter(self, account_id: str) -> list[str] | None:
         """The configured companies within this account, or None when not restricted."""

@@ -6,15 +6,17 @@ Paths, item keys and filters: https://apidocs.callrail.com/. Schemas: tap_callra
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from datetime import tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from typing_extensions import override
 
 from tap_callrail.client import CallRailStream, SortedCallRailStream
 from tap_callrail.errors import CallRailNotFoundError
-from tap_callrail.planning import Series
+from tap_callrail.planning import REQUEST_TIME_ZONE, Series, timeseries_days, timeseries_params, timeseries_series
 from tap_callrail.series import NewestFirst
-from tap_callrail.timeutil import to_canonical
+from tap_callrail.timeutil import UTC, to_canonical
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -84,12 +86,14 @@ class CompaniesStream(CallRailStream):
     def get_record_pages(self, context: Context | None) -> Iterator[list[dict[str, Any]]]:
         restricted = self.services.scope.company_filter(context["account_id"]) if context else None
         read: list[str] = []
+        time_zones: dict[str, str | None] = {}
         for records in super().get_record_pages(context):
             read.extend(str(record.get("id")) for record in records)
+            time_zones.update((str(record.get("id")), record.get("time_zone")) for record in records)
             yield records if restricted is None else [record for record in records if record.get("id") in restricted]
         if context and self.read_complete:
             # The per-company streams need this list too: one request, not two.
-            self.services.scope.adopt_companies(context["account_id"], read)
+            self.services.scope.adopt_companies(context["account_id"], read, time_zones)
 
 
 class UsersStream(CallRailStream):
@@ -172,6 +176,87 @@ class CallsStream(SortedCallRailStream):
         if not self.selected:  # read only for call_page_views: not emitted, so not counted
             return row
         return super().post_process(row, context)
+
+
+class CallsTimeseriesStream(CallRailStream):
+    """CallRail's own daily call counts per company, for reconciling a warehouse's counts with them.
+
+    Days are the company's (its time zone, as CallRail's dashboard shows them). Read once per
+    full_table_refresh_hours, one request per company (planning.timeseries_days): from the
+    partition's last day read minus lookback_window_days, so today's partial counts and later
+    changes (spam removed) are read again. Counts are history: nothing is ever marked deleted.
+    """
+
+    name = "calls_timeseries"
+    path = "/a/{account_id}/calls/timeseries.json"
+    item_key = "data"
+    primary_keys: ClassVar[tuple[str, ...]] = ("company_id", "date")
+    replication_key = "date"
+    per_company = True
+    refresh_on_cadence = True
+    history = True
+
+    def __init__(self, tap: Tap, services: RunServices) -> None:
+        super().__init__(tap, services)
+        self._zoneless: set[str] = set()
+
+    def company_zone(self, account_id: str, company_id: str) -> str:
+        """The time zone a company's days are read in: its own, else UTC (with one warning)."""
+        zone = self.services.scope.time_zone(account_id, company_id)
+        if zone:
+            return zone
+        if company_id not in self._zoneless:
+            self._zoneless.add(company_id)
+            self.logger.warning("%s: company %s has no time zone; its days are read in UTC.", self.name, company_id)
+        return REQUEST_TIME_ZONE
+
+    @override
+    def request_series(self, context: Context) -> list[Series]:
+        since = self.since(context)
+        series = []
+        for company in super().request_series(context):
+            zone = self.company_zone(str(context["account_id"]), str(company.params["company_id"]))
+            days = timeseries_days(
+                self.now(),
+                zone_info(zone),
+                start_date=self.config.get("start_date"),
+                end_date=self.config.get("end_date"),
+                bookmark=since.date() if since else None,
+                lookback_days=int(self.config.get("lookback_window_days", 7)),
+            )
+            if days.clamped and not self._clamp_warned:
+                self._clamp_warned = True
+                self.logger.warning(
+                    "%s: start_date is older than CallRail keeps data (25 months); reading from %s.",
+                    self.name,
+                    days.first,
+                )
+            series += timeseries_series(company, days, zone)
+        return series
+
+    @override
+    def series_params(self, context: Context, series: Series) -> dict[str, Any]:
+        return timeseries_params(fields=self.selected_optional_fields(), series=series)
+
+    @override
+    def record_key(self, record: dict[str, Any]) -> Any:
+        company_id, day = record.get("company_id"), record.get("date")
+        return None if company_id is None or day is None else (company_id, day)
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context and row.get("company_id"):
+            row["time_zone"] = self.company_zone(str(context["account_id"]), str(row["company_id"]))
+        return super().post_process(row, context)
+
+
+def zone_info(name: str) -> tzinfo:
+    """The zone whose today ends a company's days; UTC for a name this machine does not know
+    (CallRail may print Rails names such as `Eastern Time (US & Canada)`: they are still sent as given)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
 class FormSubmissionsStream(SortedCallRailStream):
@@ -454,10 +539,11 @@ class CallPageViewsStream(CallRailStream):
 class LeadTimelinesStream(CallRailStream):
     """The timeline of each lead (person_id) a new call or form submission of this run names.
 
-    Off by default: one request (per 250 events) per lead. It runs after every other stream,
-    so it sees the person_ids of the records the run emitted (texts and SMS threads name no
-    person). A timeline gains events when its lead calls or writes again, so only the leads
-    named by records newer than the partition's `leads_named_through` mark are read (the calls
+    Off by default: one request (per 250 events) per lead. The SDK syncs streams in name order,
+    so it runs after calls and form_submissions and sees the person_ids of the records they
+    emitted (texts and SMS threads name no person; tests/test_fanouts.py holds the order). A
+    timeline gains events when its lead calls or writes again, so only the leads named by
+    records newer than the partition's `leads_named_through` mark are read (the calls
     and forms the lookback re-reads name leads read before); the mark, the newest such record
     time, is saved only after every lead of the partition was read. A first read, or a
     cleared state, reads every lead named. Events are history: upserted on (person_id,
@@ -543,6 +629,7 @@ STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     TagsStream,
     TrackersStream,
     CallsStream,
+    CallsTimeseriesStream,
     FormSubmissionsStream,
     TextMessagesStream,
     LeadsStream,
@@ -552,5 +639,5 @@ STREAM_TYPES: tuple[type[CallRailStream], ...] = (
     SmsThreadsStream,
     SmsThreadMessagesStream,
     CallPageViewsStream,
-    LeadTimelinesStream,  # last: it reads the leads the other streams named in this run
+    LeadTimelinesStream,  # synced after calls and form_submissions (by name): reads the leads they name
 )

@@ -80,8 +80,8 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             "start_date",
             th.StringType,
             title="Start date",
-            description="Earliest data for calls, form submissions and texts (ISO 8601 date or "
-            "date-time). Default and floor: CallRail's 25-month retention plus one day.",
+            description="Earliest data for calls, form submissions, texts and daily call counts (ISO 8601 "
+            "date or date-time). Default and floor: CallRail's 25-month retention plus one day.",
         ),
         th.Property(
             "end_date",
@@ -96,7 +96,7 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             title="Lookback window (days)",
             description="The deep lookback: how far before the bookmark calls, form submissions and "
             "texts are re-read once per full_table_refresh_hours, for late edits (tags, notes, lead "
-            "status, recordings).",
+            "status, recordings); daily call counts re-read as many days at each read.",
         ),
         th.Property(
             "lookback_hours",
@@ -112,7 +112,7 @@ class TapCallRail(SettingsCheckedFirst, AfterSyncHook):
             default=24,
             title="Full-table refresh (hours)",
             description="How often leads, integrations and outbound caller ids are read in full (and "
-            "marked deleted where gone), and the deep lookback re-read. 0 = every run.",
+            "marked deleted where gone), daily call counts read, and the deep lookback re-read. 0 = every run.",
         ),
         th.Property(
             "api_url",

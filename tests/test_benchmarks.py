@@ -92,4 +92,5 @@ def test_the_agency_benchmark_counts_the_requests_of_a_full_load_and_an_hourly_d
     assert "leads" not in delta["requests_by_stream"]
     per_day = {int(n): requests for n, requests in result["per_day"].items()}
     assert per_day[50] < per_day[120] < per_day[300]
-    assert per_day[300] - per_day[120] == 2 * (300 - 120)  # two per-company requests, once a day
+    # Three per-company requests (integrations, caller ids, daily counts), once a day.
+    assert per_day[300] - per_day[120] == 3 * (300 - 120)

@@ -71,6 +71,7 @@ def test_discover_lists_every_stream_with_keys_and_makes_no_request(
         "users": ["account_id", "id"],
         "tags": ["id"],
         "trackers": ["id"],
+        "calls_timeseries": ["company_id", "date"],
         "calls": ["id"],
         "form_submissions": ["id"],
         "text_messages": ["id"],
@@ -90,6 +91,7 @@ def test_discover_lists_every_stream_with_keys_and_makes_no_request(
         "text_messages": "last_message_at",
         "sms_threads": "last_message_at",
         "sms_thread_messages": "created_at",
+        "calls_timeseries": "date",
         "call_page_views": "call_start_time",
     }
     off_by_default = {

@@ -215,3 +215,13 @@ def test_a_failed_timeline_read_keeps_the_mark_so_the_next_run_reads_those_leads
 
     assert failed.error is not None
     assert all("leads_named_through" not in p for p in failed.bookmarks("lead_timelines"))
+
+
+def test_lead_timelines_sync_after_every_stream_that_names_leads() -> None:
+    tap = TapCallRail(config=base_config(), parse_env_config=False)
+    order = list(tap.streams)  # the order sync_all reads them in
+
+    naming = [name for name, stream in tap.streams.items() if getattr(stream, "names_leads", False)]
+
+    assert naming == ["calls", "form_submissions"]
+    assert all(order.index(name) < order.index("lead_timelines") for name in naming)

@@ -133,7 +133,7 @@ def test_every_emitted_record_validates_against_its_stream_schema(fake: Emulator
     result = run_sync(base_config())
 
     schemas = {m["stream"]: m["schema"] for m in result.of_type("SCHEMA")}
-    assert len(schemas) == 14
+    assert len(schemas) == 15
     checked = 0
     for stream, schema in schemas.items():
         validator = jsonschema.Draft7Validator(schema, format_checker=_canonical_checker())

@@ -11,7 +11,9 @@ from callrail_emulator import Emulator
 from tap_callrail.schemas import SCHEMAS
 from tests.callrail import base_config, populate, run_sync, sent
 
-ALL_STREAMS = set(SCHEMAS)
+# calls_timeseries is synced before companies (the SDK syncs in name order) and needs the company
+# time zones: its due run lists each account's companies once more (test_calls_timeseries.py).
+ALL_STREAMS = set(SCHEMAS) - {"calls_timeseries"}
 
 
 def request_counts(fake: Emulator) -> Counter[tuple[str | None, str | None, str]]:

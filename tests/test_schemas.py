@@ -15,7 +15,7 @@ def _names(names: str) -> set[str]:
 STREAMS = [
     "accounts", "companies", "users", "tags", "trackers", "calls", "form_submissions",
     "text_messages", "leads", "integrations", "notifications", "outbound_caller_ids", "sms_threads",
-    "sms_thread_messages", "call_page_views", "lead_timelines",
+    "sms_thread_messages", "calls_timeseries", "call_page_views", "lead_timelines",
 ]  # fmt: skip
 
 # callrail-api.md §5.1, written out again here so the test is an independent spec.
@@ -156,6 +156,8 @@ def test_only_id_account_id_and_thread_id_are_required(stream):
     expected = {"id"} if stream == "accounts" else {"id", "account_id"}
     if stream == "sms_thread_messages":
         expected.add("thread_id")  # stamped by the tap from the thread it read
+    if stream == "calls_timeseries":
+        expected = {"account_id", "company_id", "date"}  # its key: the company and the day
     if stream == "call_page_views":  # no id from CallRail: the key is stamped by the tap
         expected = {"account_id", "call_id", "position"}
     if stream == "lead_timelines":
@@ -277,6 +279,10 @@ def test_optional_fields_match_the_fact_sheet():
         "sms_threads": _names(
             "last_message_at formatted_customer_phone_number formatted_initial_tracking_number "
             "formatted_current_tracking_number formatted_customer_name"
+        ),
+        # §4 "calls timeseries": the summary's fields, less the display string formatted_average_duration.
+        "calls_timeseries": _names(
+            "total_calls missed_calls answered_calls first_time_callers average_duration leads"
         ),
     }
     assert expected == OPTIONAL_FIELDS

@@ -21,8 +21,9 @@ PRIMARY_KEYS = {s["tap_stream_id"]: s["key_properties"] for s in discovered_cata
 INCREMENTAL = {"calls": "start_time", "form_submissions": "submitted_at"}
 # The newest-first streams are incremental too, and never delete.
 NEWEST_FIRST = {"text_messages", "sms_threads", "sms_thread_messages"}
-# History: never marked deleted, and off by default (one request per call or lead).
-HISTORY = {"call_page_views", "lead_timelines"}
+# Daily counts, page views and lead timelines are history: never marked deleted (the last two
+# are also off by default: one request per call or lead).
+HISTORY = {"calls_timeseries", "call_page_views", "lead_timelines"}
 FULL_TABLE = sorted(set(PRIMARY_KEYS) - set(INCREMENTAL) - NEWEST_FIRST - HISTORY)
 PER_COMPANY = ("integrations", "outbound_caller_ids")
 

@@ -249,6 +249,22 @@ def test_delta_run_updates_fct_calls_in_place(meltano, built, warehouse):
     assert got == Counter(str(c["id"]) for c in served(built.emu, "calls"))
 
 
+def test_a_call_callrail_removed_as_spam_is_a_reconciliation_warning_not_an_error(meltano, built, warehouse):
+    account_id = built.emu.account_ids[0]
+    ((call_id,),) = warehouse.query(
+        f"SELECT call_id FROM {ANALYTICS}.fct_calls WHERE account_id = %s ORDER BY started_at DESC LIMIT 1",
+        (account_id,),
+    )
+    built.emu.mark_spam(account_id, call_id)
+
+    # Daily counts due this run: CallRail no longer counts the call; the warehouse keeps it.
+    output = run_pipeline(meltano, {**built.env, "TAP_CALLRAIL_FULL_TABLE_REFRESH_HOURS": "0"})
+
+    assert re.search(r"Done\. PASS=\d+ WARN=1 ERROR=0 SKIP=0", output), output[-3000:]
+    assert re.search(r"WARN 1 calls_match_callrail_daily_counts", output), output[-3000:]
+    assert warehouse.query(f"SELECT count(*) FROM {ANALYTICS}.fct_calls WHERE call_id = %s", (call_id,)) == [(1,)]
+
+
 def test_fan_out_staging_views_build_once_the_streams_are_selected_and_the_var_is_set(meltano, built, warehouse):
     env = {**built.env, "TAP_CALLRAIL__SELECT": '["*.*"]'}
     meltano.command("run", "--state-id-suffix", SUFFIX, "tap-callrail", "target-postgres", env=env)
