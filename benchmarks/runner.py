@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,6 +62,27 @@ class ProcessRun:
         return self
 
 
+# Runs argv[2:] as a child of this small process and writes the child's peak RSS (KiB) to argv[1].
+# Linux hands a forked child the high-water RSS of the process it was forked from, so a tap forked
+# straight from a large process (pytest after the e2e tests, a benchmark holding an emulator)
+# would report that process's peak instead of its own.
+MEASURED_LAUNCH = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as peak:
+    peak.write(str(usage.ru_maxrss))
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def measured_launch(argv: list[str], peak_file: Path) -> list[str]:
+    """`argv` run through MEASURED_LAUNCH: its own peak RSS lands in `peak_file`."""
+    return [sys.executable, "-c", MEASURED_LAUNCH, str(peak_file), *argv]
+
+
 def measure(
     argv: list[str],
     *,
@@ -72,24 +94,33 @@ def measure(
     """Run `argv` to completion; stdout goes to `stdout` (or /dev/null)."""
     out = open(stdout, "wb") if stdout else open(os.devnull, "wb")  # noqa: SIM115
     err = open(stderr, "wb") if stderr else open(os.devnull, "wb")  # noqa: SIM115
-    try:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env or hermetic_env(), cwd=cwd
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    finally:
-        out.close()
-        err.close()
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file = Path(scratch) / "maxrss"
+        try:
+            started = time.perf_counter()
+            proc = subprocess.Popen(
+                measured_launch(argv, peak_file),
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                env=env or hermetic_env(),
+                cwd=cwd,
+            )
+            # The launcher's rusage includes the child it waited for: CPU is the tap's (plus ~0.05 s).
+            _, status, usage = os.wait4(proc.pid, 0)
+            wall = time.perf_counter() - started
+            proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        finally:
+            out.close()
+            err.close()
+        max_rss_kb = int(peak_file.read_text()) if peak_file.exists() else usage.ru_maxrss
     return ProcessRun(
         argv=argv,
         returncode=proc.returncode,
         wall_s=wall,
         user_s=usage.ru_utime,
         sys_s=usage.ru_stime,
-        max_rss_kb=usage.ru_maxrss,
+        max_rss_kb=max_rss_kb,
         stdout_path=stdout,
         stderr_path=stderr,
     )

@@ -12,7 +12,6 @@ result of its own case.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from benchmarks.runner import measured_launch
 from callrail_emulator import Emulator
 
 TAP = str(Path(sys.executable).parent / "tap-callrail")
@@ -193,15 +193,18 @@ def run_tap(workdir: Path, name: str, case: Case, catalog: dict, state: dict | N
             argv += ["--state", str(workdir / f"{name}.state.json")]
         started = time.monotonic()
         out, err = workdir / f"{name}.out", workdir / f"{name}.err"
+        peak = workdir / f"{name}.maxrss"
         with out.open("wb") as stdout, err.open("wb") as stderr:
-            child = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
-            _, status, usage = os.wait4(child.pid, 0)  # the rusage of exactly this child
+            # Its own peak RSS: forked from pytest directly, it would report pytest's (benchmarks.runner).
+            launched = measured_launch(argv, peak)
+            child = subprocess.Popen(launched, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+            returncode = child.wait()
         seconds = time.monotonic() - started
         proc = subprocess.CompletedProcess(
-            argv, os.waitstatus_to_exitcode(status), out.read_text(errors="replace"), err.read_text(errors="replace")
+            argv, returncode, out.read_text(errors="replace"), err.read_text(errors="replace")
         )
         truth = {stream: emu.ids(stream) for stream in case.streams}
-        return Run(proc, list(emu.requests), seconds, emu.account_ids[0], truth, usage.ru_maxrss / 1024)
+        return Run(proc, list(emu.requests), seconds, emu.account_ids[0], truth, int(peak.read_text()) / 1024)
     finally:
         emu.stop()
 
