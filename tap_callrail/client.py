@@ -65,8 +65,6 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
     masked_objects: ClassVar[tuple[str, ...]] = ()
     #: Rows are history (page views, timelines, daily counts): never marked deleted.
     history: ClassVar[bool] = False
-    #: Records carry `person_id`: the leads whose timelines lead_timelines reads.
-    names_leads: ClassVar[bool] = False
 
     def __init__(self, tap: Tap, services: RunServices) -> None:
         super().__init__(tap, schema=SCHEMAS[self.name])
@@ -305,10 +303,6 @@ class CallRailStream(DueWork, ActivateVersionAfterCompleteRead, BookmarkNeverPas
     def post_process(self, row: dict, context: Context | None = None) -> dict | None:
         if context:
             row["account_id"] = context["account_id"]
-            if self.names_leads:
-                self.services.note_lead(
-                    str(context["account_id"]), row.get("person_id"), row.get(self.replication_key or "")
-                )
         return self.records.finish(row, row.get("account_id") if context else row.get("id"))
 
 

@@ -132,7 +132,19 @@ class TrackersStream(CallRailStream):
     company_filter = True
 
 
-class CallsStream(SortedCallRailStream):
+class NamesLeads(CallRailStream):
+    """Records that carry `person_id`: each emitted one tells lead_timelines which lead it names, and when."""
+
+    @override
+    def post_process(self, row: dict, context: Context | None = None) -> dict | None:
+        if context:
+            self.services.note_lead(
+                str(context["account_id"]), row.get("person_id"), row.get(self.replication_key or "")
+            )
+        return super().post_process(row, context)
+
+
+class CallsStream(NamesLeads, SortedCallRailStream):
     """Calls, incremental on start_time with a lookback for later edits.
 
     With call_page_views selected, each new call from a session tracker hands its id on (the
@@ -146,7 +158,6 @@ class CallsStream(SortedCallRailStream):
     replication_key = "start_time"
     sort_key = "start_time"
     company_filter = True
-    names_leads = True
 
     def page_views_stream(self) -> CallPageViewsStream | None:
         """The page views stream, when this run reads it."""
@@ -259,7 +270,7 @@ def zone_info(name: str) -> tzinfo:
         return UTC
 
 
-class FormSubmissionsStream(SortedCallRailStream):
+class FormSubmissionsStream(NamesLeads, SortedCallRailStream):
     """Form submissions, incremental on submitted_at with a lookback for later edits."""
 
     name = "form_submissions"
@@ -268,7 +279,6 @@ class FormSubmissionsStream(SortedCallRailStream):
     replication_key = "submitted_at"
     sort_key = "submitted_at"
     company_filter = True
-    names_leads = True
 
 
 class TextMessagesStream(CallRailStream):

@@ -9,6 +9,7 @@ import pytest
 import requests_mock as rm
 
 from callrail_emulator import Emulator
+from tap_callrail.streams import NamesLeads
 from tap_callrail.tap import TapCallRail
 from tests.callrail import base_config, discovered_catalog, make_call, populate, run_sync, sent
 
@@ -221,7 +222,7 @@ def test_lead_timelines_sync_after_every_stream_that_names_leads() -> None:
     tap = TapCallRail(config=base_config(), parse_env_config=False)
     order = list(tap.streams)  # the order sync_all reads them in
 
-    naming = [name for name, stream in tap.streams.items() if getattr(stream, "names_leads", False)]
+    naming = [name for name, stream in tap.streams.items() if isinstance(stream, NamesLeads)]
 
     assert naming == ["calls", "form_submissions"]
     assert all(order.index(name) < order.index("lead_timelines") for name in naming)

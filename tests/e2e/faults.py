@@ -91,6 +91,13 @@ def api_requests(emu: Any) -> list[dict[str, Any]]:
         return [dict(r) for r in emu.requests]
 
 
+def threads_asked(emu: Any) -> list[str]:
+    """The SMS threads whose messages were requested, sorted (one entry per request)."""
+    return sorted(
+        r["path"].rsplit("/", 1)[1].removesuffix(".json") for r in api_requests(emu) if "/sms-threads/" in r["path"]
+    )
+
+
 # --------------------------------------------------------------------------- plain tap runs
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from callrail_emulator import fanouts
 
-from .faults import api_requests
+from .faults import api_requests, threads_asked
 from .pipeline import PIPELINE, assert_equals_emulator, utc_naive
 
 pytestmark = pytest.mark.e2e
@@ -33,12 +33,6 @@ def _asked(emu: Any, marker: str, position: int) -> list[str]:
 
 def _page_view_calls(emu: Any) -> list[str]:
     return _asked(emu, "/page_views.json", -2)
-
-
-def _thread_ids(emu: Any) -> list[str]:
-    return sorted(
-        r["path"].rsplit("/", 1)[1].removesuffix(".json") for r in api_requests(emu) if "/sms-threads/" in r["path"]
-    )
 
 
 def _expected_page_views(emu: Any, account: str, calls: set[str]) -> list[tuple[Any, ...]]:
@@ -112,7 +106,7 @@ def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_ch
     new_leads = {c["person_id"] for c in emu.records("calls", account) if c["id"] in new_calls}
     assert _asked(emu, "/timeline.json", -2) == sorted(new_leads)
     inside_lookback = {t for t, last in threads.items() if last >= thread_bookmark - LOOKBACK}
-    assert _thread_ids(emu) == sorted({changed_thread} | inside_lookback)
+    assert threads_asked(emu) == sorted({changed_thread} | inside_lookback)
     assert_equals_emulator(warehouse, schema, emu)
     session = _session_calls(emu, account) & set(warehouse.ids(schema, "calls"))
     assert _warehouse_page_views(warehouse, schema) == _expected_page_views(emu, account, session)

@@ -5,11 +5,10 @@ any thread still inside the lookback), leaving the tables equal to the emulator.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 
-from .faults import api_requests
+from .faults import api_requests, threads_asked
 from .pipeline import PIPELINE, assert_equals_emulator
 
 pytestmark = pytest.mark.e2e
@@ -20,12 +19,6 @@ LOOKBACK = timedelta(hours=6)  # lookback_hours, the default
 
 def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _threads_asked(emu: Any) -> list[str]:
-    return sorted(
-        r["path"].rsplit("/", 1)[1].removesuffix(".json") for r in api_requests(emu) if "/sms-threads/" in r["path"]
-    )
 
 
 def test_a_thread_receiving_a_message_is_the_only_changed_thread_read_and_the_tables_equal_the_emulator(
@@ -39,7 +32,7 @@ def test_a_thread_receiving_a_message_is_the_only_changed_thread_read_and_the_ta
 
     meltano.run(schema, api.url, suffix)
 
-    assert _threads_asked(emu) == sorted(threads)  # the full run reads every thread's messages
+    assert threads_asked(emu) == sorted(threads)  # the full run reads every thread's messages
     assert_equals_emulator(warehouse, schema, emu, streams=SMS_STREAMS)
     state = meltano.state(f"{PIPELINE}:{suffix}", meltano.env())
     partitions = state["bookmarks"]["sms_thread_messages"]["partitions"]
@@ -53,7 +46,7 @@ def test_a_thread_receiving_a_message_is_the_only_changed_thread_read_and_the_ta
     meltano.run(schema, api.url, suffix)
 
     inside_lookback = {t for t, last in threads.items() if last >= bookmark - LOOKBACK}
-    assert _threads_asked(emu) == sorted({changed} | inside_lookback)
+    assert threads_asked(emu) == sorted({changed} | inside_lookback)
     assert len(inside_lookback) == 1  # only the thread that set the bookmark
     assert sum("/sms-threads.json" in r["path"] for r in api_requests(emu)) == 1
     assert warehouse.query(
