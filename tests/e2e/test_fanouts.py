@@ -10,7 +10,7 @@ fan-outs) asks for neither and keeps calls incremental.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -53,10 +53,6 @@ def _session_calls(emu: Any, account: str) -> set[str]:
     return {c["id"] for c in emu.records("calls", account) if c.get("session_uuid")}
 
 
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_changed_thread_only(
     meltano, warehouse, emulator
 ):
@@ -87,9 +83,9 @@ def test_a_delta_reads_page_views_of_the_new_session_call_and_messages_of_the_ch
         )
         assert sorted(k if not k.startswith("milestone@") else "milestone@" for (k,) in got) == want
 
-    threads = {t["id"]: _instant(t["last_message_at"]) for t in emu.records("sms_threads", account)}
+    threads = {t["id"]: utc_naive(t["last_message_at"]) for t in emu.records("sms_threads", account)}
     state = meltano.state(f"{PIPELINE}:{suffix}", meltano.env())
-    thread_bookmark = _instant(state["bookmarks"]["sms_thread_messages"]["partitions"][0]["replication_key_value"])
+    thread_bookmark = utc_naive(state["bookmarks"]["sms_thread_messages"]["partitions"][0]["replication_key_value"])
     changed_thread = min(threads, key=threads.__getitem__)
     emu.add_sms_message(account, changed_thread, "Is Saturday still open?")
     edited = emu.edit_calls(account, 2)
